@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The seed's metric names (section 5), registered from the start so dashboards and rules never dangle. */
+export interface DeskMetrics {
+  registry: Registry;
+  ordersPlaced: Counter<'exchange' | 'symbol'>;
+  orderLatency: Histogram<'exchange'>;
+  portfolioValue: Gauge<'exchange' | 'account'>;
+  dailyPnlPct: Gauge<'exchange' | 'account'>;
+  marginHealth: Gauge<'exchange' | 'account'>;
+  exchangeErrors: Counter<'exchange' | 'kind'>;
+  exchangeRequests: Counter<'exchange'>;
+  ordersFilled: Counter<'exchange' | 'symbol'>;
+}
+
+export function createMetrics(): DeskMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    ordersPlaced: new Counter({ name: 'trading_orders_placed_total', help: 'Total orders placed', labelNames: ['exchange', 'symbol'], registers }),
+    orderLatency: new Histogram({
+      name: 'trading_order_latency_seconds',
+      help: 'Order execution latency',
+      labelNames: ['exchange'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers,
+    }),
+    portfolioValue: new Gauge({ name: 'trading_portfolio_value_usd', help: 'Current portfolio value', labelNames: ['exchange', 'account'], registers }),
+    dailyPnlPct: new Gauge({ name: 'trading_daily_pnl_percent', help: 'Daily P&L percentage', labelNames: ['exchange', 'account'], registers }),
+    marginHealth: new Gauge({ name: 'trading_margin_health_percent', help: 'Margin health percentage', labelNames: ['exchange', 'account'], registers }),
+    exchangeErrors: new Counter({ name: 'trading_exchange_errors_total', help: 'Exchange API errors by mapped kind', labelNames: ['exchange', 'kind'], registers }),
+    exchangeRequests: new Counter({ name: 'trading_exchange_requests_total', help: 'Exchange API requests', labelNames: ['exchange'], registers }),
+    ordersFilled: new Counter({ name: 'trading_orders_filled_total', help: 'Orders seen filled', labelNames: ['exchange', 'symbol'], registers }),
+  };
+}
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves /metrics: the desk's registry followed by the Temporal SDK's own metrics,
+ * fetched from the core runtime's exporter so Prometheus needs one target per worker.
+ */
+export async function startMetricsServer(
+  metrics: DeskMetrics,
+  opts: { host: string; port: number; temporalMetricsUrl?: string },
+): Promise<MetricsServer> {
+  const server: Server = createServer(async (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(req.url === '/healthz' ? 200 : 404).end(req.url === '/healthz' ? 'ok\n' : 'not found\n');
+      return;
+    }
+    try {
+      let body = await metrics.registry.metrics();
+      if (opts.temporalMetricsUrl) {
+        const core = await fetch(opts.temporalMetricsUrl).then((r) => r.text()).catch(() => '');
+        body += `\n${core}`;
+      }
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
+    } catch (err) {
+      res.writeHead(500).end(String(err));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${opts.host}:${port}/metrics`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

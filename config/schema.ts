@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+/** Venues Warden trades on; each has its own wire format in the simulator and gateway. */
+export const EXCHANGE_IDS = ['binance', 'okx', 'bybit'] as const;
+export const ExchangeId = z.enum(EXCHANGE_IDS);
+export type ExchangeId = z.infer<typeof ExchangeId>;
+
+const percent = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .gt(0, { error: `${what} must be greater than 0` })
+    .lte(100, { error: `${what} must be at most 100` });
+
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:7233' });
+
+const accountName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { error: 'must be 1-32 lowercase letters, digits or dashes' });
+
+export const TemporalConfig = z
+  .object({
+    address: hostPort.default('127.0.0.1:7233'),
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).default('warden'),
+    tls: z
+      .object({
+        enabled: z.boolean().default(false),
+        serverName: z.string().optional(),
+        caFile: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+      })
+      .strict()
+      .default({ enabled: false }),
+  })
+  .strict();
+
+export const ExchangeAccountConfig = z
+  .object({
+    exchange: ExchangeId,
+    account: accountName,
+    /** Real venue in production; the simulator in paper and tests. Unset means ccxt's own URL. */
+    baseUrl: z.url({ error: 'must be a URL' }).optional(),
+    symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'must look like BTC/USDT' })).min(1).default(['BTC/USDT']),
+  })
+  .strict();
+
+/** The seed's limits (section 5, Risk Metrics) are the defaults. */
+export const RiskConfig = z
+  .object({
+    dailyLossLimitPct: percent('risk.dailyLossLimitPct').default(5),
+    maxDrawdownPct: percent('risk.maxDrawdownPct').default(20),
+    maxConcentrationPct: percent('risk.maxConcentrationPct').default(20),
+    maxLeverage: z.number().gte(1, { error: 'must be at least 1' }).lte(125, { error: 'must be at most 125' }).default(3),
+    marginHealthBufferPct: percent('risk.marginHealthBufferPct').default(30),
+    lowBalanceUsd: z.number().nonnegative({ error: 'must not be negative' }).default(5000),
+    maxOrderUsd: z.number().positive({ error: 'must be greater than 0' }).default(1000),
+    maxOrdersPerMinute: z.number().int().positive({ error: 'must be greater than 0' }).default(30),
+  })
+  .strict();
+
+export const AwsConfig = z
+  .object({
+    region: z.string().min(1).default('us-east-1'),
+    /** Set only for an emulator; real AWS uses the SDK's own endpoints. */
+    endpoint: z.url({ error: 'must be a URL' }).optional(),
+    forcePathStyle: z.boolean().default(false),
+    auditBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, { error: 'must be a valid S3 bucket name' }).default('warden-audit-logs'),
+    secretsPrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]+$/).default('warden'),
+  })
+  .strict();
+
+export const TelegramConfig = z
+  .object({
+    /** Numeric ids only: usernames can be changed by their owners and are never trusted. */
+    chatId: z.number({ error: 'must be a numeric Telegram chat id' }).int(),
+    operatorIds: z.array(z.number({ error: 'must be numeric Telegram user ids' }).int().positive()).min(1, { error: 'must list at least one operator id' }),
+    apiRoot: z.url().optional(),
+  })
+  .strict();
+
+/** The seed's alert table (section 5). */
+export const AlertsConfig = z
+  .object({
+    marginHealthWarnPct: percent('alerts.marginHealthWarnPct').default(40),
+    latencyWarnMs: z.number().int().positive().default(500),
+    escalation: z.array(z.number().int().positive()).default([]),
+  })
+  .strict();
+
+export const SecretsConfig = z
+  .object({
+    /** `local-file` serves simulator keys to the paper desk; production refuses it. */
+    provider: z.enum(['aws', 'local-file']).default('aws'),
+    cacheTtlSeconds: z.number().int().positive().max(3600).default(300),
+  })
+  .strict();
+
+export const WardenConfig = z
+  .object({
+    profile: z.enum(['paper', 'production'], { error: "must be 'paper' or 'production'" }),
+    desk: z
+      .object({
+        name: accountName.default('desk'),
+        /** Holds the dev server db, the audit spool and paper keys. Relative to the config file. */
+        stateDir: z.string().min(1).default('.warden'),
+      })
+      .strict()
+      .default({ name: 'desk', stateDir: '.warden' }),
+    temporal: TemporalConfig.default(TemporalConfig.parse({})),
+    exchanges: z.array(ExchangeAccountConfig).default([]),
+    risk: RiskConfig.default(RiskConfig.parse({})),
+    aws: AwsConfig.default(AwsConfig.parse({})),
+    telegram: TelegramConfig.optional(),
+    alerts: AlertsConfig.default(AlertsConfig.parse({})),
+    secrets: SecretsConfig.default(SecretsConfig.parse({})),
+    metrics: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 9464 }),
+    /** Optional stores; preflight checks that they require TLS. */
+    databaseUrl: z.string().optional(),
+    redisUrl: z.string().optional(),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.exchanges.forEach((x, i) => {
+      const key = `${x.exchange}/${x.account}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['exchanges', i], message: `duplicate account ${key}` });
+      seen.add(key);
+    });
+    if (cfg.profile === 'production' && cfg.secrets.provider !== 'aws') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secrets', 'provider'],
+        message: "production requires 'aws' (Secrets Manager); the local file provider is for paper trading only",
+      });
+    }
+  });
+
+export type WardenConfig = z.infer<typeof WardenConfig>;
+export type ExchangeAccountConfig = z.infer<typeof ExchangeAccountConfig>;
+export type RiskConfig = z.infer<typeof RiskConfig>;
+export type AwsConfig = z.infer<typeof AwsConfig>;

@@ -1,0 +1,45 @@
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deskStatusQuery, deskWorkflow, stopDeskUpdate } from '../workflows/desk';
+import { temporalHarness, type TemporalHarness } from './helpers/temporal';
+
+describe('desk workflow on the real dev server', () => {
+  let t: TemporalHarness;
+  beforeAll(async () => {
+    t = await temporalHarness();
+  });
+  afterAll(async () => t?.close());
+
+  it('is run by a real worker: beats, answers queries, and completes on stopDesk', async () => {
+    const { worker } = await t.startWorker({ workerIdentity: 'worker-a' });
+    const handle = await t.client.workflow.start(deskWorkflow, {
+      taskQueue: t.taskQueue,
+      workflowId: `desk/test-${t.taskQueue}`,
+      args: [{ desk: 'test', profile: 'paper', heartbeatSeconds: 3600 }],
+    });
+    const afterStop = await handle.executeUpdate(stopDeskUpdate, { args: [{ by: 'op-1', reason: 'test over' }] });
+    expect(afterStop.stopping).toBe(true);
+    // The first heartbeat always runs before the loop looks at the stop flag.
+    const result = await handle.result();
+    expect(result).toMatchObject({ desk: 'test', beats: 1, lastWorker: 'worker-a', stoppedBy: 'op-1' });
+    expect((await handle.query(deskStatusQuery)).stoppedBy).toBe('op-1');
+    const desc = await handle.describe();
+    expect(desc.status.name).toBe('COMPLETED');
+    worker.shutdown();
+  });
+
+  it('rejects a stopDesk update without a reason and changes nothing', async () => {
+    await t.startWorker();
+    const handle = await t.client.workflow.start(deskWorkflow, {
+      taskQueue: t.taskQueue,
+      workflowId: `desk/reject-${t.taskQueue}`,
+      args: [{ desk: 'test', profile: 'paper', heartbeatSeconds: 3600 }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    await expect(handle.executeUpdate(stopDeskUpdate, { args: [{ by: 'op-1', reason: ' ' }] })).rejects.toMatchObject({
+      cause: { message: 'reason: a reason is required' },
+    });
+    expect((await handle.query(deskStatusQuery)).stopping).toBe(false);
+    await handle.terminate('test cleanup');
+  });
+});

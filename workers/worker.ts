@@ -1,0 +1,31 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface DeskWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: Omit<ActivityDeps, 'workerIdentity'> & { workerIdentity?: string };
+  /** A prebuilt bundle (tests build one per file); otherwise the worker bundles workflows/. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function defaultWorkerIdentity(): string {
+  return `${process.pid}@${hostname()}`;
+}
+
+export function createDeskWorker(opts: DeskWorkerOptions): Promise<Worker> {
+  const identity = opts.deps.workerIdentity ?? defaultWorkerIdentity();
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    identity,
+    activities: createActivities({ ...opts.deps, workerIdentity: identity }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+}

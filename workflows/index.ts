@@ -1,0 +1,2 @@
+// Every workflow the desk's workers run; the bundler starts here.
+export { deskWorkflow } from './desk';
