@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/load';
+import { registerDeskCommands } from './commands/desk';
+
+/** What every subcommand receives: the validated config, loaded lazily so `--help` needs none. */
+export interface CliContext {
+  config(): LoadedConfig;
+  out: (line: string) => void;
+}
+
+export function buildProgram(out: (line: string) => void = (l) => console.log(l)): Command {
+  const program = new Command('warden')
+    .description('Warden: a durable, security-first crypto trading desk on Temporal')
+    .option('-c, --config <path>', 'config file (YAML or JSON)', process.env.WARDEN_CONFIG ?? DEFAULT_CONFIG_PATH)
+    .showHelpAfterError()
+    .exitOverride();
+  let loaded: LoadedConfig | undefined;
+  const ctx: CliContext = {
+    config: () => (loaded ??= loadConfig(program.opts<{ config: string }>().config)),
+    out,
+  };
+  registerDeskCommands(program, ctx);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    const cause = (err as { cause?: Error }).cause;
+    console.error(`warden: ${(err as Error).message}${cause?.message ? `: ${cause.message}` : ''}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,72 @@
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { LoadedConfig } from '../config/load';
+import { createLogger, type Logger } from '../adapters/logger';
+import { createMetrics, startMetricsServer, type MetricsServer } from '../adapters/metrics';
+import { deskWorkflow } from '../workflows/desk';
+import { installRuntime } from './runtime';
+import { connectClient, connectWorker } from './temporal-connection';
+import { createDeskWorker } from './worker';
+
+export interface RunningDesk {
+  worker: Worker;
+  running: Promise<void>;
+  client: Client;
+  metrics: MetricsServer;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** A worker with its metrics endpoint, connected to the configured Temporal. */
+export async function startDeskWorker(loaded: LoadedConfig, logger = createLogger()): Promise<RunningDesk> {
+  const { config } = loaded;
+  const { temporalMetricsUrl } = await installRuntime(logger);
+  const metrics = createMetrics();
+  const connection: NativeConnection = await connectWorker(config.temporal);
+  const worker = await createDeskWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: { logger, metrics },
+  });
+  const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
+  const client = await connectClient(config.temporal);
+  const running = worker.run();
+  return {
+    worker,
+    running,
+    client,
+    metrics: metricsServer,
+    logger,
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+      await metricsServer.close();
+      await client.connection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** The desk's supervisor workflow is a singleton: starting it again attaches to the running one. */
+export async function ensureDeskWorkflow(client: Client, loaded: LoadedConfig): Promise<string> {
+  const { config } = loaded;
+  const workflowId = `desk/${config.desk.name}`;
+  await client.workflow.start(deskWorkflow, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId,
+    args: [{ desk: config.desk.name, profile: config.profile }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    staticSummary: `Warden desk "${config.desk.name}" (${config.profile})`,
+  });
+  return workflowId;
+}
+
+/** Resolves on the first SIGINT/SIGTERM so entry points can shut down in order. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => resolve(sig);
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}

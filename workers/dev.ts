@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { LoadedConfig } from '../config/load';
+import { isListening } from '../adapters/free-port';
+import { findTemporalCli, startDevServer, waitForTemporal } from '../adapters/temporal-dev-server';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { createLogger } from '../adapters/logger';
+import { ensureDeskWorkflow, startDeskWorker, untilSignal } from './desk-process';
+
+export const DEV_UI_PORT = 8233;
+
+interface TemporalForDev {
+  how: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Reuse a server already on the configured address, else start the CLI's dev server, else the SDK's download. */
+async function temporalForDev(loaded: LoadedConfig, uiPort: number): Promise<TemporalForDev> {
+  const [host = '127.0.0.1', portText = '7233'] = loaded.config.temporal.address.split(':');
+  const port = Number(portText);
+  if (await isListening(host, port)) {
+    await waitForTemporal(loaded.config.temporal.address, 15_000);
+    return { how: `reusing the Temporal server already at ${host}:${port}`, uiUrl: `http://${host}:${uiPort}`, stop: async () => undefined };
+  }
+  const dbFile = join(loaded.stateDir, 'temporal.db');
+  const binary = findTemporalCli();
+  if (binary) {
+    const server = await startDevServer({ binary, ip: host, port, uiPort, dbFile });
+    return { how: `started ${binary} (history kept in ${dbFile})`, uiUrl: server.uiUrl, stop: server.stop };
+  }
+  console.log('No temporal CLI found (TEMPORAL_CLI_PATH, PATH, or scripts/install-temporal.sh); falling back to the Temporal SDK download of the dev server.');
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: host,
+        port,
+        ui: true,
+        uiPort,
+        dbFilename: dbFile,
+        searchAttributes: Object.keys(SEARCH_ATTRIBUTES).map((name) => defineSearchAttributeKey(name, SearchAttributeType.KEYWORD)),
+      },
+    });
+    return { how: 'started the SDK-downloaded dev server', uiUrl: `http://${host}:${uiPort}`, stop: () => env.teardown() };
+  } catch (err) {
+    throw new Error(
+      `Cannot start a Temporal dev server: no temporal CLI and the SDK download failed (${(err as Error).message}).\n` +
+        'Install one with: bash scripts/install-temporal.sh (needs Go), or set TEMPORAL_CLI_PATH to a temporal binary.',
+    );
+  }
+}
+
+/** `npm start`: the whole paper desk on this machine, until Ctrl-C. */
+export async function runDev(loaded: LoadedConfig, opts: { uiPort?: number } = {}): Promise<void> {
+  const logger = createLogger();
+  mkdirSync(loaded.stateDir, { recursive: true });
+  const temporal = await temporalForDev(loaded, opts.uiPort ?? DEV_UI_PORT);
+  const desk = await startDeskWorker(loaded, logger);
+  const workflowId = await ensureDeskWorkflow(desk.client, loaded);
+  console.log(
+    [
+      '',
+      `Warden paper desk "${loaded.config.desk.name}" is running (${loaded.config.profile} profile).`,
+      `  Temporal:  ${temporal.how}`,
+      `  Web UI:    ${temporal.uiUrl ?? '(not served)'}/namespaces/${loaded.config.temporal.namespace}/workflows`,
+      `  Desk:      workflow ${workflowId} on task queue ${loaded.config.temporal.taskQueue}`,
+      `  Metrics:   ${desk.metrics.url}`,
+      `  State:     ${loaded.stateDir}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  const signal = await untilSignal();
+  console.log(`\n${signal}: shutting down the worker, then Temporal...`);
+  await desk.close();
+  await temporal.stop();
+  console.log('Stopped.');
+}
