@@ -1,33 +1,22 @@
 /**
- * Activities are thin: each one calls an adapter handed in through `deps`, so
- * tests and entry points wire real or local adapters without touching them.
+ * Activities are thin: each calls an adapter handed in through `deps`
+ * (dependency injection, as in Temporal's samples), so entry points and tests
+ * wire real or local adapters without touching them.
  */
-import { hostname } from 'node:os';
-import type { Logger } from '../adapters/logger';
-import type { DeskMetrics } from '../adapters/metrics';
+import { createAuditActivities } from './audit';
+import { createCredentialActivities } from './credentials';
+import type { ActivityDeps } from './deps';
+import { createDeskActivities } from './desk';
 
-export interface ActivityDeps {
-  logger: Logger;
-  metrics: DeskMetrics;
-  /** Names this worker in results, so sessions can see a failover. */
-  workerIdentity: string;
-  now?: () => Date;
-}
-
-export interface DeskBeat {
-  worker: string;
-  host: string;
-  at: string;
-}
+export type { ActivityDeps } from './deps';
+export type { CredentialInfo } from './credentials';
+export type { DeskBeat } from './desk';
 
 export function createActivities(deps: ActivityDeps) {
-  const now = deps.now ?? (() => new Date());
   return {
-    async checkDeskHealth(input: { desk: string }): Promise<DeskBeat> {
-      const beat = { worker: deps.workerIdentity, host: hostname(), at: now().toISOString() };
-      deps.logger.debug({ desk: input.desk, worker: beat.worker }, 'desk heartbeat');
-      return beat;
-    },
+    ...createDeskActivities(deps),
+    ...createAuditActivities(deps),
+    ...createCredentialActivities(deps),
   };
 }
 

@@ -18,6 +18,8 @@ export function createAwsClients(aws: AwsConfig, credentials?: S3ClientConfig['c
     ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
     maxAttempts: 3,
+    // A hung endpoint must fail the call (the audit shipper retries later) rather than block forever.
+    requestHandler: { requestTimeout: 15_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
   };
   return {
     s3: new S3Client({ ...common, forcePathStyle: aws.forcePathStyle }),

@@ -98,6 +98,24 @@ export const SecretsConfig = z
   })
   .strict();
 
+/** Where the audit trail lives and how long S3 keeps it locked (seed section 6). */
+export const AuditConfig = z
+  .object({
+    retentionDays: z
+      .object({
+        audit: z.number().int().positive().default(2555),
+        trading: z.number().int().positive().default(730),
+        debug: z.number().int().positive().default(90),
+      })
+      .strict()
+      .default({ audit: 2555, trading: 730, debug: 90 }),
+    /** Ship spooled events to S3 (production); the paper desk keeps the spool alone. */
+    shipToS3: z.boolean().default(false),
+    shipIntervalSeconds: z.number().positive().max(3600).default(5),
+    batchMaxEvents: z.number().int().positive().max(100_000).default(1000),
+  })
+  .strict();
+
 export const WardenConfig = z
   .object({
     profile: z.enum(['paper', 'production'], { error: "must be 'paper' or 'production'" }),
@@ -116,6 +134,7 @@ export const WardenConfig = z
     telegram: TelegramConfig.optional(),
     alerts: AlertsConfig.default(AlertsConfig.parse({})),
     secrets: SecretsConfig.default(SecretsConfig.parse({})),
+    audit: AuditConfig.default(AuditConfig.parse({})),
     metrics: z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) })
       .strict()
@@ -132,6 +151,9 @@ export const WardenConfig = z
       if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['exchanges', i], message: `duplicate account ${key}` });
       seen.add(key);
     });
+    if (cfg.profile === 'production' && !cfg.audit.shipToS3) {
+      ctx.addIssue({ code: 'custom', path: ['audit', 'shipToS3'], message: 'production ships the audit trail to the WORM bucket; it must be true' });
+    }
     if (cfg.profile === 'production' && cfg.secrets.provider !== 'aws') {
       ctx.addIssue({
         code: 'custom',

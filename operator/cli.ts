@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/load';
+import { registerAuditCommands } from './commands/audit';
 import { registerDeskCommands } from './commands/desk';
 
 /** What every subcommand receives: the validated config, loaded lazily so `--help` needs none. */
@@ -20,6 +21,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
     out,
   };
   registerDeskCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   return program;
 }
 

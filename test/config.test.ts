@@ -74,7 +74,7 @@ describe('config', () => {
 
   describe('production profile (seed section 1)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
-    const prod = { profile: 'production', secrets: { provider: 'aws' } };
+    const prod = { profile: 'production', secrets: { provider: 'aws' }, audit: { shipToS3: true } };
 
     it('accepts a config whose secrets all live in Secrets Manager', () => {
       expect(parseConfig(prod, join(dir, 'p.yaml'), { env: cleanEnv, cwd: dir }).profile).toBe('production');
@@ -105,7 +105,7 @@ describe('config', () => {
 
     it('refuses the local secrets file provider', () => {
       expect(
-        problemsOf(() => parseConfig({ profile: 'production', secrets: { provider: 'local-file' } }, join(dir, 'p.yaml'), { env: cleanEnv, cwd: dir })),
+        problemsOf(() => parseConfig({ ...prod, secrets: { provider: 'local-file' } }, join(dir, 'p.yaml'), { env: cleanEnv, cwd: dir })),
       ).toEqual(["secrets.provider: production requires 'aws' (Secrets Manager); the local file provider is for paper trading only"]);
     });
   });

@@ -3,10 +3,13 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { LoadedConfig } from '../config/load';
 import { createLogger, type Logger } from '../adapters/logger';
 import { createMetrics, startMetricsServer, type MetricsServer } from '../adapters/metrics';
+import { createAwsClients } from '../adapters/aws';
+import { openAuditTrail } from '../adapters/audit';
+import { createSecretsStore } from '../adapters/secrets';
 import { deskWorkflow } from '../workflows/desk';
 import { installRuntime } from './runtime';
 import { connectClient, connectWorker } from './temporal-connection';
-import { createDeskWorker } from './worker';
+import { createDeskWorker, defaultWorkerIdentity } from './worker';
 
 export interface RunningDesk {
   worker: Worker;
@@ -22,12 +25,16 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
   const { config } = loaded;
   const { temporalMetricsUrl } = await installRuntime(logger);
   const metrics = createMetrics();
+  const workerIdentity = defaultWorkerIdentity();
+  const aws = createAwsClients(config.aws);
+  const audit = await openAuditTrail(config, { stateDir: loaded.stateDir, s3: aws.s3, logger });
+  const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: workerIdentity });
   const connection: NativeConnection = await connectWorker(config.temporal);
   const worker = await createDeskWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: { logger, metrics },
+    deps: { logger, metrics, audit, secrets, workerIdentity },
   });
   const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
   const client = await connectClient(config.temporal);
@@ -42,6 +49,8 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
       await metricsServer.close();
+      await audit.shipNow().catch((err) => logger.warn({ err }, 'audit events stay spooled until the next start'));
+      await audit.close();
       await client.connection.close();
       await connection.close();
     },

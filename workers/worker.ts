@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { SanitizingActivityInbound } from './sanitize-interceptor';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -26,6 +27,7 @@ export function createDeskWorker(opts: DeskWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     identity,
     activities: createActivities({ ...opts.deps, workerIdentity: identity }),
+    interceptors: { activity: [() => ({ inbound: new SanitizingActivityInbound() })] },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

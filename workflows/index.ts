@@ -1,2 +1,3 @@
 // Every workflow the desk's workers run; the bundler starts here.
 export { deskWorkflow } from './desk';
+export { credentialInventoryWorkflow } from './credential-inventory';

@@ -6,6 +6,12 @@ import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
 import { createDeskWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditTrail } from '../../adapters/audit/trail';
+import { CachedSecretsStore } from '../../adapters/secrets/store';
+import { LocalFileSecretSource } from '../../adapters/secrets/sources';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -46,12 +52,22 @@ export async function temporalHarness(): Promise<TemporalHarness> {
     nativeConnection,
     taskQueue,
     async startWorker(deps = {}) {
+      const audit = deps.audit ?? (await AuditTrail.open({ dir: mkdtempSync(join(tmpdir(), 'warden-audit-')) }));
+      const secrets =
+        deps.secrets ??
+        new CachedSecretsStore({
+          source: new LocalFileSecretSource(join(tmpdir(), 'warden-no-secrets.json'), 'paper'),
+          prefix: 'warden',
+          ttlSeconds: 60,
+          audit,
+          accessedBy: 'test',
+        });
       const worker = await createDeskWorker({
         connection: nativeConnection,
         namespace,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        deps: { logger: createLogger({ level: 'silent' }), metrics: createMetrics(), ...deps },
+        deps: { logger: createLogger({ level: 'silent' }), metrics: createMetrics(), ...deps, audit, secrets },
       });
       const running = worker.run();
       const handle = { worker, running };

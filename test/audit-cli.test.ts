@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, inject, it } from 'vitest';
+import type { AuditEvent } from '../adapters/audit/events';
+import { S3AuditShipper } from '../adapters/audit/s3-shipper';
+import { AuditTrail } from '../adapters/audit/trail';
+import { motoClients } from './helpers/aws';
+import { tempDir } from './helpers/audit';
+
+const run = promisify(execFile);
+const awsEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
+
+function warden(config: string, ...args: string[]) {
+  return run('node', ['bin/warden.js', '--config', config, ...args], { env: awsEnv }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+describe('warden audit init / verify', () => {
+  it('bootstraps the bucket, verifies an intact S3 trail, and names the break after tampering', async () => {
+    const dir = tempDir();
+    const bucket = 'warden-cli-audit';
+    const config = join(dir, 'warden.yaml');
+    writeFileSync(
+      config,
+      `profile: paper\naws: { endpoint: "${inject('motoEndpoint')}", forcePathStyle: true, auditBucket: ${bucket} }\naudit: { shipToS3: true }\nsecrets: { provider: local-file }\n`,
+    );
+    expect(await warden(config, 'audit', 'init')).toMatchObject({ code: 0, stdout: `created bucket ${bucket}: Object Lock COMPLIANCE, default retention 2555 days\n` });
+    expect((await warden(config, 'audit', 'init')).stdout).toContain(`checked bucket ${bucket}`);
+
+    const { s3 } = motoClients();
+    const trail = await AuditTrail.open({ dir: join(dir, '.warden', 'audit'), shipper: new S3AuditShipper({ s3, bucket }), batchMaxEvents: 2 });
+    for (let i = 0; i < 5; i++) {
+      await trail.record({ type: 'config_change', actor: 'admin', data: { parameter: 'max_position_size_pct', old_value: `0.0${i}`, new_value: `0.0${i + 1}`, changed_by: 'admin', reason: 'test' } });
+    }
+    await trail.shipNow();
+    await trail.close();
+    const ok = await warden(config, 'audit', 'verify');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`OK: 5 events in 3 object(s) at s3://${bucket}/logs/; chain intact, every object locked\n`);
+
+    const day = trail.events()[0]!.time.slice(0, 10);
+    const Key = `logs/${day}/000000000003-000000000004.jsonl`;
+    const altered = trail.events().slice(2, 4).map((e: AuditEvent) => (e.seq === 4 ? { ...e, actor: 'mallory' } : e));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: altered.map((e) => JSON.stringify(e)).join('\n'), ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }));
+    const broken = await warden(config, 'audit', 'verify');
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(new RegExp(`^BROKEN at ${Key} seq 4: object was rewritten: version \\S+ differs from the original\\n$`));
+  });
+
+  it('verifies the paper spool and rejects a bad --from date naming the flag', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'warden.yaml');
+    writeFileSync(config, 'profile: paper\nsecrets: { provider: local-file }\n');
+    const trail = await AuditTrail.open({ dir: join(dir, '.warden', 'audit') });
+    await trail.record({ type: 'operator_command', actor: 'op-1', data: { operator: 'op-1', channel: 'cli', command: 'stop', outcome: 'accepted' } });
+    await trail.close();
+    expect((await warden(config, 'audit', 'verify')).stdout).toBe(`OK: 1 events in 1 object(s) at ${join(dir, '.warden', 'audit', 'spool.jsonl')}; chain intact\n`);
+    const bad = await warden(config, 'audit', 'verify', '--from', '2025-13-45');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--from: must be a date YYYY-MM-DD (got "2025-13-45")');
+  });
+});
