@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { auditKeys, formatFindings, hasCritical, isWildcardIp, type KeyPermissions } from '../../domain/key-audit';
+
+const SERVERS = ['52.1.2.3', '52.1.2.4'];
+const tradingKey = (over: Partial<KeyPermissions> = {}): KeyPermissions => ({
+  read: true,
+  trade: true,
+  withdraw: false,
+  transfer: false,
+  ipWhitelist: SERVERS,
+  keyId: 'trade-key',
+  ...over,
+});
+const monitoringKey = (over: Partial<KeyPermissions> = {}): KeyPermissions => tradingKey({ trade: false, keyId: 'monitor-key', ...over });
+
+describe('key audit', () => {
+  it('prints the guide example output exactly', () => {
+    const findings = [
+      ...auditKeys({ exchange: 'binance', account: 'main', trading: tradingKey({ withdraw: true }) }),
+      ...auditKeys({ exchange: 'okx', account: 'main', trading: tradingKey({ ipWhitelist: [] }) }),
+      ...auditKeys({ exchange: 'bybit', account: 'main', trading: tradingKey(), recordedWhitelist: SERVERS }),
+    ];
+    expect(formatFindings(findings)).toBe(
+      [
+        '🚨 CRITICAL: Withdrawal permission enabled on Binance! Disable immediately.',
+        '⚠️  WARNING: No IP whitelist configured on OKX. Add server IPs.',
+        '✅ OK: Bybit API key properly configured.',
+      ].join('\n'),
+    );
+    expect(hasCritical(findings)).toBe(true);
+  });
+
+  it('a clean pair of keys is OK twice', () => {
+    const f = auditKeys({ exchange: 'bybit', account: 'main', trading: tradingKey(), monitoring: monitoringKey(), recordedWhitelist: SERVERS });
+    expect(f).toEqual([
+      { exchange: 'bybit', account: 'main', key: 'trading', severity: 'OK', code: 'ok', message: 'Bybit API key properly configured.' },
+      { exchange: 'bybit', account: 'main', key: 'monitoring', severity: 'OK', code: 'ok', message: 'Bybit monitoring API key properly configured (read-only).' },
+    ]);
+    expect(hasCritical(f)).toBe(false);
+  });
+
+  it('withdraw and transfer rights are CRITICAL', () => {
+    const f = auditKeys({ exchange: 'okx', account: 'main', trading: tradingKey({ withdraw: true, transfer: true }) });
+    expect(f.map((x) => [x.severity, x.code])).toEqual([
+      ['CRITICAL', 'withdraw_enabled'],
+      ['CRITICAL', 'transfer_enabled'],
+    ]);
+    expect(f[1]?.message).toBe('Transfer permission enabled on OKX! Disable immediately.');
+  });
+
+  it.each([['0.0.0.0/0'], ['0.0.0.0'], ['*'], ['::/0'], [' 0.0.0.0/0 '], ['10.*.*.*'], ['::']])('wildcard %j is a WARNING', (entry) => {
+    const f = auditKeys({ exchange: 'binance', account: 'main', trading: tradingKey({ ipWhitelist: ['52.1.2.3', entry] }) });
+    expect(f.map((x) => [x.severity, x.code])).toEqual([['WARNING', 'wildcard_ip_whitelist']]);
+    expect(f[0]?.message).toMatch(/^Wildcard IP whitelist \(.+\) on Binance\. Allow only server IPs\.$/);
+  });
+
+  it('an empty or blank whitelist is a missing whitelist', () => {
+    for (const ipWhitelist of [[], ['', '  ']]) {
+      const f = auditKeys({ exchange: 'okx', account: 'main', trading: tradingKey({ ipWhitelist }) });
+      expect(f.map((x) => x.code)).toEqual(['no_ip_whitelist']);
+    }
+  });
+
+  it('narrow ranges are not wildcards', () => {
+    expect(isWildcardIp('52.1.2.0/24')).toBe(false);
+    expect(isWildcardIp('2001:db8::/32')).toBe(false);
+    expect(isWildcardIp('0.0.0.0/0')).toBe(true);
+  });
+
+  it('warns when the whitelist differs from the one recorded in the secret', () => {
+    const f = auditKeys({ exchange: 'binance', account: 'main', trading: tradingKey({ ipWhitelist: ['52.1.2.3', '10.0.0.9'] }), recordedWhitelist: SERVERS });
+    expect(f).toEqual([
+      {
+        exchange: 'binance',
+        account: 'main',
+        key: 'trading',
+        severity: 'WARNING',
+        code: 'whitelist_mismatch',
+        message: 'IP whitelist on Binance differs from the recorded one (missing 52.1.2.4; unexpected 10.0.0.9). Update the key or the secret.',
+      },
+    ]);
+  });
+
+  it('compares whitelists as sets of hosts', () => {
+    const same = auditKeys({
+      exchange: 'binance',
+      account: 'main',
+      trading: tradingKey({ ipWhitelist: ['52.1.2.4/32', ' 52.1.2.3', '52.1.2.3'] }),
+      recordedWhitelist: SERVERS,
+    });
+    expect(same.map((x) => x.code)).toEqual(['ok']);
+    const recordedEmpty = auditKeys({ exchange: 'binance', account: 'main', trading: tradingKey(), recordedWhitelist: [] });
+    expect(recordedEmpty.map((x) => x.message)).toEqual([
+      'IP whitelist on Binance differs from the recorded one (unexpected 52.1.2.3, 52.1.2.4). Update the key or the secret.',
+    ]);
+  });
+
+  it('the same key for trading and monitoring is CRITICAL', () => {
+    const f = auditKeys({ exchange: 'okx', account: 'main', trading: tradingKey(), monitoring: tradingKey() });
+    expect(f.map((x) => [x.key, x.severity, x.code])).toEqual([
+      ['trading', 'OK', 'ok'],
+      ['monitoring', 'CRITICAL', 'shared_key'],
+    ]);
+    expect(f[1]?.message).toBe('Trading and monitoring keys are the same key on OKX! Create a separate read-only monitoring key.');
+  });
+
+  it('a monitoring key that can trade is a WARNING; one that can withdraw or transfer is CRITICAL', () => {
+    const trades = auditKeys({ exchange: 'okx', account: 'main', trading: tradingKey(), monitoring: monitoringKey({ trade: true }) });
+    expect(trades[1]).toMatchObject({ key: 'monitoring', severity: 'WARNING', code: 'monitoring_can_trade', message: 'Monitoring key can trade on OKX. Make it read-only.' });
+    const withdraws = auditKeys({ exchange: 'okx', account: 'main', trading: tradingKey(), monitoring: monitoringKey({ withdraw: true, transfer: true }) });
+    expect(withdraws.slice(1).map((x) => x.message)).toEqual([
+      'Withdrawal permission enabled on the OKX monitoring key! Disable immediately.',
+      'Transfer permission enabled on the OKX monitoring key! Disable immediately.',
+    ]);
+    expect(hasCritical(withdraws)).toBe(true);
+  });
+
+  it('checks the monitoring key whitelist too, but not against the trading key record', () => {
+    const f = auditKeys({
+      exchange: 'bybit',
+      account: 'main',
+      trading: tradingKey(),
+      monitoring: monitoringKey({ ipWhitelist: ['10.0.2.15'] }),
+      recordedWhitelist: SERVERS,
+    });
+    expect(f.map((x) => x.code)).toEqual(['ok', 'ok']);
+    const open = auditKeys({ exchange: 'bybit', account: 'main', trading: tradingKey(), monitoring: monitoringKey({ ipWhitelist: [] }) });
+    expect(open[1]?.message).toBe('No IP whitelist configured on the Bybit monitoring key. Add server IPs.');
+  });
+
+  it('prefixes the account when asked, for desks with several accounts per venue', () => {
+    const f = auditKeys({ exchange: 'okx', account: 'alt', trading: tradingKey({ ipWhitelist: [] }) });
+    expect(formatFindings(f, { withAccount: true })).toBe('⚠️  WARNING: [okx/alt] No IP whitelist configured on OKX. Add server IPs.');
+    expect(formatFindings([])).toBe('');
+  });
+});
