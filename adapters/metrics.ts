@@ -9,6 +9,10 @@ export interface DeskMetrics {
   orderLatency: Histogram<'exchange'>;
   portfolioValue: Gauge<'exchange' | 'account'>;
   dailyPnlPct: Gauge<'exchange' | 'account'>;
+  drawdownPct: Gauge<'exchange' | 'account'>;
+  breakerOpen: Gauge<'exchange' | 'account'>;
+  failovers: Counter<'exchange' | 'account'>;
+  unauthorizedAttempts: Counter<'channel'>;
   marginHealth: Gauge<'exchange' | 'account'>;
   exchangeErrors: Counter<'exchange' | 'kind'>;
   exchangeRequests: Counter<'exchange'>;
@@ -31,6 +35,10 @@ export function createMetrics(): DeskMetrics {
     }),
     portfolioValue: new Gauge({ name: 'trading_portfolio_value_usd', help: 'Current portfolio value', labelNames: ['exchange', 'account'], registers }),
     dailyPnlPct: new Gauge({ name: 'trading_daily_pnl_percent', help: 'Daily P&L percentage', labelNames: ['exchange', 'account'], registers }),
+    drawdownPct: new Gauge({ name: 'trading_drawdown_percent', help: 'Drawdown from the peak portfolio value, percent', labelNames: ['exchange', 'account'], registers }),
+    breakerOpen: new Gauge({ name: 'trading_circuit_breaker_open', help: 'Circuit breaker state (1 open, 0 closed)', labelNames: ['exchange', 'account'], registers }),
+    failovers: new Counter({ name: 'trading_failovers_total', help: 'Worker failovers seen by sessions', labelNames: ['exchange', 'account'], registers }),
+    unauthorizedAttempts: new Counter({ name: 'warden_unauthorized_operator_attempts_total', help: 'Operator commands refused as unauthorized', labelNames: ['channel'], registers }),
     marginHealth: new Gauge({ name: 'trading_margin_health_percent', help: 'Margin health percentage', labelNames: ['exchange', 'account'], registers }),
     exchangeErrors: new Counter({ name: 'trading_exchange_errors_total', help: 'Exchange API errors by mapped kind', labelNames: ['exchange', 'kind'], registers }),
     exchangeRequests: new Counter({ name: 'trading_exchange_requests_total', help: 'Exchange API requests', labelNames: ['exchange'], registers }),
