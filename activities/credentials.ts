@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { keyFingerprint } from '../adapters/secrets/fingerprint';
 import type { ExchangeId } from '../config/schema';
 import type { KeyPurpose } from '../adapters/secrets/types';
 import type { ActivityDeps } from './deps';
@@ -9,17 +9,13 @@ export interface CredentialInfo {
   account: string;
   purpose: KeyPurpose;
   secretName: string;
-  /** First 12 hex chars of SHA-256(api key): tells two keys apart without revealing either. */
+  /** See keyFingerprint: tells two keys apart without revealing either. */
   keyFingerprint: string;
   permissions: { read: boolean; trade: boolean; withdraw: boolean; transfer: boolean };
   ipWhitelist: string[];
   createdAt: string;
   rotationDate?: string;
   versionId?: string;
-}
-
-export function fingerprint(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex').slice(0, 12);
 }
 
 export function createCredentialActivities(deps: ActivityDeps) {
@@ -29,7 +25,7 @@ export function createCredentialActivities(deps: ActivityDeps) {
       return {
         ...input,
         secretName: c.secretName,
-        keyFingerprint: fingerprint(c.apiKey),
+        keyFingerprint: keyFingerprint(c.apiKey),
         permissions: c.permissions,
         ipWhitelist: c.ipWhitelist,
         createdAt: c.createdAt,

@@ -1,4 +1,6 @@
+import type { AlertRouter } from '../adapters/alerts/router';
 import type { AuditRecorder } from '../adapters/audit/trail';
+import type { GatewayProvider } from '../adapters/exchange/provider';
 import type { Logger } from '../adapters/logger';
 import type { DeskMetrics } from '../adapters/metrics';
 import type { SecretsStore } from '../adapters/secrets/types';
@@ -9,6 +11,8 @@ export interface ActivityDeps {
   metrics: DeskMetrics;
   audit: AuditRecorder;
   secrets: SecretsStore;
+  gateways: GatewayProvider;
+  alerts: AlertRouter;
   /** Names this worker in results, so sessions can see a failover. */
   workerIdentity: string;
   now?: () => Date;

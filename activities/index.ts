@@ -3,10 +3,12 @@
  * (dependency injection, as in Temporal's samples), so entry points and tests
  * wire real or local adapters without touching them.
  */
+import { createAlertActivities } from './alerts';
 import { createAuditActivities } from './audit';
 import { createCredentialActivities } from './credentials';
 import type { ActivityDeps } from './deps';
 import { createDeskActivities } from './desk';
+import { createTradingActivities } from './trading';
 
 export type { ActivityDeps } from './deps';
 export type { CredentialInfo } from './credentials';
@@ -17,6 +19,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeskActivities(deps),
     ...createAuditActivities(deps),
     ...createCredentialActivities(deps),
+    ...createTradingActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

@@ -6,6 +6,8 @@ import { createMetrics, startMetricsServer, type MetricsServer } from '../adapte
 import { createAwsClients } from '../adapters/aws';
 import { openAuditTrail } from '../adapters/audit';
 import { createSecretsStore } from '../adapters/secrets';
+import { AlertRouter, LogAlertChannel } from '../adapters/alerts/router';
+import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import { deskWorkflow } from '../workflows/desk';
 import { installRuntime } from './runtime';
 import { connectClient, connectWorker } from './temporal-connection';
@@ -29,12 +31,14 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
   const aws = createAwsClients(config.aws);
   const audit = await openAuditTrail(config, { stateDir: loaded.stateDir, s3: aws.s3, logger });
   const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: workerIdentity });
+  const gateways = new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' });
+  const alerts = new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger });
   const connection: NativeConnection = await connectWorker(config.temporal);
   const worker = await createDeskWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: { logger, metrics, audit, secrets, workerIdentity },
+    deps: { logger, metrics, audit, secrets, gateways, alerts, workerIdentity },
   });
   const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
   const client = await connectClient(config.temporal);

@@ -1,3 +1,4 @@
 // Every workflow the desk's workers run; the bundler starts here.
 export { deskWorkflow } from './desk';
 export { credentialInventoryWorkflow } from './credential-inventory';
+export { tradingSessionWorkflow } from './trading-session';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
@@ -12,13 +12,19 @@ import { join } from 'node:path';
 import { AuditTrail } from '../../adapters/audit/trail';
 import { CachedSecretsStore } from '../../adapters/secrets/store';
 import { LocalFileSecretSource } from '../../adapters/secrets/sources';
+import { AlertRouter, LogAlertChannel } from '../../adapters/alerts/router';
+import type { GatewayProvider } from '../../adapters/exchange/provider';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundling takes seconds, so each test file bundles the workflows once. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-  return bundle;
+/** Bundling takes seconds, so each test file bundles each workflows entry once. */
+export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  let b = bundles.get(workflowsPath);
+  if (!b) {
+    b = bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+    bundles.set(workflowsPath, b);
+  }
+  return b;
 }
 
 const quietBundlerLogger = {
@@ -39,7 +45,17 @@ export interface TemporalHarness {
 }
 
 /** Real client and real workers against the suite's dev server, on a task queue of this test's own. */
-export async function temporalHarness(): Promise<TemporalHarness> {
+/** Expected activity failures (injected faults) would flood the test output at the SDK's default level. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Already installed by this test file (e.g. with metrics enabled): keep that one.
+  }
+}
+
+export async function temporalHarness(opts: { workflowsPath?: string } = {}): Promise<TemporalHarness> {
+  quietRuntime();
   const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const connection = await Connection.connect({ address });
@@ -62,12 +78,15 @@ export async function temporalHarness(): Promise<TemporalHarness> {
           audit,
           accessedBy: 'test',
         });
+      const logger = deps.logger ?? createLogger({ level: 'silent' });
+      const gateways: GatewayProvider = deps.gateways ?? { gateway: () => Promise.reject(new Error('this test configured no exchange gateway')) };
+      const alerts = deps.alerts ?? new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger });
       const worker = await createDeskWorker({
         connection: nativeConnection,
         namespace,
         taskQueue,
-        workflowBundle: await workflowBundle(),
-        deps: { logger: createLogger({ level: 'silent' }), metrics: createMetrics(), ...deps, audit, secrets },
+        workflowBundle: await workflowBundle(opts.workflowsPath),
+        deps: { metrics: createMetrics(), ...deps, logger, audit, secrets, gateways, alerts },
       });
       const running = worker.run();
       const handle = { worker, running };

@@ -1,0 +1,22 @@
+import type { Alert } from '../domain/severity';
+import type { AlertOutcome } from '../adapters/alerts/router';
+import type { ActivityDeps } from './deps';
+
+export function createAlertActivities(deps: ActivityDeps) {
+  return {
+    /** Delivers an alert on every channel; throws (so Temporal retries) only if no channel took it. */
+    async sendAlert(input: { alert: Alert; actor: string }): Promise<AlertOutcome> {
+      const outcome = await deps.alerts.route(input.alert, input.actor);
+      if (!outcome.suppressed && outcome.delivered.length === 0) throw new Error(`alert ${input.alert.dedupKey} not delivered: ${outcome.failed.join(', ')} failed`);
+      return outcome;
+    },
+
+    /** Publishes the session's marks as metrics (local activity: no server round trip). */
+    async publishMarks(input: { exchange: string; account: string; dailyPnlPct: number; drawdownPct: number; value: number }): Promise<void> {
+      const labels = { exchange: input.exchange, account: input.account };
+      deps.metrics.dailyPnlPct.set(labels, input.dailyPnlPct);
+      deps.metrics.drawdownPct.set(labels, input.drawdownPct);
+      deps.metrics.portfolioValue.set(labels, input.value);
+    },
+  };
+}

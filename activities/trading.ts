@@ -1,0 +1,112 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ExchangeId } from '../config/schema';
+import type { MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
+import { valuePortfolio } from '../domain/portfolio';
+import { GatewayError } from '../adapters/exchange/errors';
+import type { VenueKeyPermissions } from '../adapters/exchange/permissions';
+import type { KeyPurpose, VersionStage } from '../adapters/secrets/types';
+import type { ActivityDeps } from './deps';
+
+export interface AccountRef {
+  exchange: ExchangeId;
+  account: string;
+}
+
+/** Turns a gateway error into a Temporal failure whose type names the kind, so retry policies can act on it. */
+function toFailure(err: unknown): never {
+  if (err instanceof GatewayError) {
+    throw ApplicationFailure.create({
+      type: err.name,
+      message: err.message,
+      // Auth and rejected requests will not get better by retrying; the workflow decides what to do.
+      nonRetryable: err.kind === 'auth' || err.kind === 'rejected',
+      details: [{ kind: err.kind, ccxtClass: err.ccxtClass }],
+    });
+  }
+  throw err;
+}
+
+export function createTradingActivities(deps: ActivityDeps) {
+  const now = deps.now ?? (() => new Date());
+  const gw = (ref: AccountRef, purpose: KeyPurpose = 'trading', stage?: VersionStage) => deps.gateways.gateway(ref.exchange, ref.account, purpose, stage);
+
+  return {
+    /** Prices, balances, open orders and market rules: everything one tick decides on. */
+    async snapshotAccount(input: AccountRef & { symbols: string[]; stage?: VersionStage }): Promise<MarketSnapshot> {
+      try {
+        const state = await (await gw(input, 'trading', input.stage)).accountState(input.symbols);
+        deps.metrics.exchangeRequests.inc({ exchange: input.exchange }, 3);
+        const snapshot: MarketSnapshot = { exchange: input.exchange, account: input.account, at: now().toISOString(), ...state, worker: deps.workerIdentity };
+        deps.metrics.portfolioValue.set({ exchange: input.exchange, account: input.account }, valuePortfolio(snapshot).total);
+        return snapshot;
+      } catch (err) {
+        deps.metrics.exchangeErrors.inc({ exchange: input.exchange, kind: err instanceof GatewayError ? err.kind : 'other' });
+        return toFailure(err);
+      }
+    },
+
+    /**
+     * Places one order under its deterministic client order id. Any retry looks
+     * the id up first, so a lost response or a dead worker never places twice.
+     */
+    async placeOrder(input: AccountRef & { session: string; intent: OrderIntent; clientOrderId: string }): Promise<{ order: OpenOrder; existed: boolean; worker: string }> {
+      const lookupFirst = Context.current().info.attempt > 1;
+      const started = performance.now();
+      try {
+        const placed = await (await gw(input)).placeOrder(input.intent, input.clientOrderId, { lookupFirst });
+        deps.metrics.orderLatency.observe({ exchange: input.exchange }, (performance.now() - started) / 1000);
+        deps.metrics.exchangeRequests.inc({ exchange: input.exchange });
+        if (!placed.existed) deps.metrics.ordersPlaced.inc({ exchange: input.exchange, symbol: input.intent.symbol });
+        await deps.audit.record({
+          id: `order_placed/${input.exchange}/${input.account}/${input.clientOrderId}`,
+          type: 'order_placed',
+          actor: input.session,
+          data: {
+            exchange: input.exchange,
+            account: input.account,
+            symbol: input.intent.symbol,
+            side: input.intent.side,
+            type: input.intent.type,
+            amount: input.intent.amount,
+            price: input.intent.price,
+            orderId: placed.order.id,
+            clientOrderId: input.clientOrderId,
+            session: input.session,
+          },
+        });
+        return { ...placed, worker: deps.workerIdentity };
+      } catch (err) {
+        deps.metrics.exchangeErrors.inc({ exchange: input.exchange, kind: err instanceof GatewayError ? err.kind : 'other' });
+        return toFailure(err);
+      }
+    },
+
+    /** The kill switch's hands: cancels every open order on these symbols and records each one. */
+    async cancelAllOrders(input: AccountRef & { symbols: string[]; reason: string; by: string }): Promise<{ cancelled: OpenOrder[]; worker: string }> {
+      try {
+        const cancelled = await (await gw(input)).cancelAll(input.symbols);
+        for (const o of cancelled) {
+          await deps.audit.record({
+            id: `order_cancelled/${input.exchange}/${input.account}/${o.id}`,
+            type: 'order_cancelled',
+            actor: input.by,
+            data: { exchange: input.exchange, account: input.account, symbol: o.symbol, orderId: o.id, clientOrderId: o.clientOrderId, reason: input.reason },
+          });
+        }
+        return { cancelled, worker: deps.workerIdentity };
+      } catch (err) {
+        return toFailure(err);
+      }
+    },
+
+    /** What the venue says this key may do (for the key auditor). */
+    async fetchKeyPermissions(input: AccountRef & { purpose: KeyPurpose; stage?: VersionStage }): Promise<VenueKeyPermissions> {
+      try {
+        return await (await gw(input, input.purpose, input.stage)).fetchKeyPermissions();
+      } catch (err) {
+        return toFailure(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { formatAlert, type Alert } from '../../domain/severity';
+import type { AuditRecorder } from '../audit/trail';
+import type { Logger } from '../logger';
+
+/** Somewhere an alert can be delivered: the log, Telegram, a pager. */
+export interface AlertChannel {
+  readonly name: string;
+  deliver(text: string, alert: Alert): Promise<void>;
+}
+
+export interface AlertOutcome {
+  delivered: string[];
+  failed: string[];
+  suppressed: boolean;
+}
+
+/**
+ * Routes an alert to every channel, suppresses repeats of the same condition
+ * within a window (a flapping condition must not flood the chat), and audits
+ * every alert, delivered or not. A channel failure is reported, not thrown
+ * for the others; the caller (an activity) decides whether to retry.
+ */
+export class AlertRouter {
+  private readonly lastSent = new Map<string, number>();
+
+  constructor(
+    private readonly opts: {
+      channels: AlertChannel[];
+      audit: AuditRecorder;
+      logger: Logger;
+      /** Same dedup key within this window is suppressed. */
+      dedupWindowMs?: number;
+      now?: () => number;
+    },
+  ) {}
+
+  async route(alert: Alert, actor: string): Promise<AlertOutcome> {
+    const now = this.opts.now?.() ?? Date.now();
+    const window = this.opts.dedupWindowMs ?? 10 * 60_000;
+    const last = this.lastSent.get(alert.dedupKey);
+    if (last !== undefined && now - last < window) {
+      return { delivered: [], failed: [], suppressed: true };
+    }
+    const text = formatAlert(alert);
+    const results = await Promise.allSettled(this.opts.channels.map((c) => c.deliver(text, alert)));
+    const delivered = this.opts.channels.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.name);
+    const failed = this.opts.channels.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.name);
+    if (delivered.length) this.lastSent.set(alert.dedupKey, now);
+    await this.opts.audit.record({
+      type: 'alert',
+      actor,
+      id: `alert/${alert.dedupKey}/${alert.at}`,
+      data: { severity: alert.severity, condition: alert.name, message: alert.message, delivered: failed.length === 0 },
+    });
+    return { delivered, failed, suppressed: false };
+  }
+}
+
+/** Every alert lands in the structured log, whatever else is configured. */
+export class LogAlertChannel implements AlertChannel {
+  readonly name = 'log';
+  constructor(private readonly logger: Logger) {}
+  async deliver(text: string, alert: Alert): Promise<void> {
+    const level = alert.severity === 'CRITICAL' ? 'error' : alert.severity === 'WARNING' ? 'warn' : 'info';
+    this.logger[level]({ alert: alert.name, dedupKey: alert.dedupKey, severity: alert.severity }, text);
+  }
+}

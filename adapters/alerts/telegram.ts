@@ -1,0 +1,91 @@
+import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
+import { Api } from 'grammy';
+import type { Alert } from '../../domain/severity';
+import { registerSecret, sanitize } from '../redact';
+import type { SecretsStore } from '../secrets/types';
+import type { AlertChannel } from './router';
+
+/**
+ * Bounded retries for every Telegram call the desk makes. The plugin's own
+ * defaults retry forever; an alert or a reply must give up in seconds so the
+ * caller (an activity, the bot) can decide what to do.
+ * - 429 flood limits: waited out when `retry_after` <= maxDelaySeconds.
+ * - 5xx: retried with the plugin's 3 s, 6 s... backoff, inside the same attempt budget.
+ * - network errors: rethrown, because the plugin retries those without any bound.
+ */
+export const TELEGRAM_RETRY: Readonly<AutoRetryOptions> = {
+  maxRetryAttempts: 2,
+  maxDelaySeconds: 5,
+  rethrowInternalServerErrors: false,
+  rethrowHttpErrors: true,
+};
+
+export function boundedAutoRetry(overrides: Partial<AutoRetryOptions> = {}) {
+  return autoRetry({ ...TELEGRAM_RETRY, ...overrides });
+}
+
+/** grammy's network errors carry the request URL (with the token) on `.error`; only a scrubbed message leaves here. */
+export function describeTelegramError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error && 'error' in err && err.error instanceof Error ? `: ${err.error.message}` : '';
+  return sanitize(`${message}${cause}`);
+}
+
+/** Telegram rejects longer texts outright; an alert is better cut than lost. */
+const TELEGRAM_MAX_TEXT = 4096;
+
+export interface TelegramAlertChannelOptions {
+  secrets: Pick<SecretsStore, 'getTelegramToken'>;
+  chatId: number;
+  /** Bot API root (a local Bot API server, or the test fake). */
+  apiRoot?: string;
+  retry?: Partial<AutoRetryOptions>;
+  /** Per request; grammy's default is 500 s. */
+  timeoutSeconds?: number;
+}
+
+/**
+ * Delivers alerts to the operator chat as plain text (no parse mode, so a
+ * message full of `_` or `*` cannot fail to parse). The token is read from the
+ * secrets store on each delivery, so a rotated token is picked up when the
+ * store's cache expires; it is never taken from env or argv.
+ */
+export class TelegramAlertChannel implements AlertChannel {
+  readonly name = 'telegram';
+  private client?: { token: string; api: Api };
+
+  constructor(private readonly opts: TelegramAlertChannelOptions) {}
+
+  async deliver(text: string, alert: Alert): Promise<void> {
+    try {
+      const api = await this.api();
+      await api.sendMessage(this.opts.chatId, text.slice(0, TELEGRAM_MAX_TEXT), {
+        link_preview_options: { is_disabled: true },
+        disable_notification: alert.severity === 'INFO',
+      });
+    } catch (err) {
+      // No `cause`: the original error holds the URL with the token in it.
+      throw new Error(`telegram: alert ${alert.dedupKey} not delivered: ${describeTelegramError(err)}`);
+    }
+  }
+
+  private async api(): Promise<Api> {
+    const token = await this.opts.secrets.getTelegramToken();
+    if (this.client?.token !== token) {
+      // Also scrubbed if the store handing it out did not register it.
+      registerSecret(token);
+      const api = new Api(token, { apiRoot: this.opts.apiRoot, timeoutSeconds: this.opts.timeoutSeconds ?? 10 });
+      api.config.use(boundedAutoRetry(this.opts.retry));
+      this.client = { token, api };
+    }
+    return this.client.api;
+  }
+}
+
+export function createTelegramAlertChannel(
+  secrets: Pick<SecretsStore, 'getTelegramToken'>,
+  telegram: { chatId: number; apiRoot?: string },
+  options: Pick<TelegramAlertChannelOptions, 'retry' | 'timeoutSeconds'> = {},
+): TelegramAlertChannel {
+  return new TelegramAlertChannel({ secrets, chatId: telegram.chatId, apiRoot: telegram.apiRoot, ...options });
+}

@@ -1,0 +1,67 @@
+import {
+  AccountSuspended,
+  AuthenticationError,
+  BadRequest,
+  BadSymbol,
+  DuplicateOrderId,
+  ExchangeError,
+  InsufficientFunds,
+  InvalidOrder,
+  NetworkError,
+  OrderNotFound,
+  PermissionDenied,
+} from 'ccxt';
+import { sanitize } from '../redact';
+
+/**
+ * The few kinds of exchange failure a workflow can act on:
+ * - retryable: network, rate limit, maintenance; try again later.
+ * - auth: revoked or insufficient key; stop trading (the seed's "bot stops on 401").
+ * - rejected: insufficient funds, invalid order; never retry the same request.
+ * - unknown_outcome: the request may or may not have taken effect; look the order up by client id.
+ */
+export type GatewayErrorKind = 'retryable' | 'auth' | 'rejected' | 'unknown_outcome';
+
+/** Error type names as they appear in Temporal failures, so retry policies can name them. */
+export const GATEWAY_ERROR_TYPES: Record<GatewayErrorKind, string> = {
+  retryable: 'ExchangeRetryable',
+  auth: 'ExchangeAuth',
+  rejected: 'ExchangeRejected',
+  unknown_outcome: 'ExchangeUnknownOutcome',
+};
+
+export class GatewayError extends Error {
+  constructor(
+    readonly kind: GatewayErrorKind,
+    readonly venue: string,
+    readonly ccxtClass: string,
+    message: string,
+  ) {
+    super(sanitize(message));
+    this.name = GATEWAY_ERROR_TYPES[kind];
+  }
+}
+
+/**
+ * Maps a ccxt error into one of the kinds. `mutating` marks a request that
+ * changes state at the venue (placing an order): a network failure there leaves
+ * the outcome unknown rather than merely retryable.
+ */
+export function classifyExchangeError(err: unknown, venue: string, mutating: boolean): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const cls = err instanceof Error ? err.constructor.name : 'unknown';
+  const message = err instanceof Error ? err.message : String(err);
+  const make = (kind: GatewayErrorKind) => new GatewayError(kind, venue, cls, `${venue} ${cls}: ${message}`);
+  if (err instanceof AuthenticationError || err instanceof PermissionDenied || err instanceof AccountSuspended) return make('auth');
+  // ccxt reads binance's -2015 after an earlier success as a temporary ban (DDoSProtection), but it is
+  // also exactly what a revoked key answers. Stopping is the safe reading: an operator resumes.
+  if (venue === 'binance' && /"code":\s*-2015\b/.test(message)) return make('auth');
+  if (err instanceof NetworkError) return make(mutating ? 'unknown_outcome' : 'retryable');
+  if (err instanceof DuplicateOrderId) return make('unknown_outcome');
+  if (err instanceof InsufficientFunds || err instanceof InvalidOrder || err instanceof BadSymbol || err instanceof BadRequest || err instanceof OrderNotFound) {
+    return make('rejected');
+  }
+  if (err instanceof ExchangeError) return make(mutating ? 'unknown_outcome' : 'retryable');
+  // Not a ccxt error at all (a bug, a socket reset below ccxt): safest is to look before acting again.
+  return make(mutating ? 'unknown_outcome' : 'retryable');
+}

@@ -1,0 +1,187 @@
+import { OrderNotFound, type Exchange, type Order } from 'ccxt';
+import type { ExchangeId } from '../../config/schema';
+import type { Balance, MarketRules, OpenOrder, OrderIntent, Quote } from '../../domain/market';
+import { classifyExchangeError, GatewayError } from './errors';
+import { readKeyPermissions, type VenueKeyPermissions } from './permissions';
+
+export interface AccountState {
+  quotes: Record<string, Quote>;
+  balances: Record<string, Balance>;
+  openOrders: OpenOrder[];
+  markets: Record<string, MarketRules>;
+  takerFeeRate: number;
+}
+
+export interface PlacedOrder {
+  order: OpenOrder;
+  /** True when a lookup by client order id found the order already at the venue (no second placement). */
+  existed: boolean;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+function toOpenOrder(o: Order): OpenOrder {
+  const status = o.status === 'open' ? 'open' : o.status === 'canceled' || o.status === 'expired' || o.status === 'rejected' ? 'canceled' : 'closed';
+  return {
+    id: String(o.id),
+    clientOrderId: o.clientOrderId ?? '',
+    symbol: o.symbol ?? '',
+    side: o.side === 'sell' ? 'sell' : 'buy',
+    type: o.type === 'market' ? 'market' : 'limit',
+    ...(o.price ? { price: o.price } : {}),
+    amount: num(o.amount),
+    filled: num(o.filled),
+    status,
+  };
+}
+
+/**
+ * One exchange account seen through ccxt, by concern: markets, account state,
+ * orders, key permissions. ccxt already unifies the venues; what differs (how
+ * to find an order by client id, okx's missing cancel-all, permission formats)
+ * is handled here. There is deliberately no withdrawal or transfer method: the
+ * desk must never be able to move funds.
+ */
+export class ExchangeGateway {
+  constructor(
+    private readonly exchange: Exchange,
+    readonly venue: ExchangeId,
+  ) {}
+
+  private async call<T>(mutating: boolean, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyExchangeError(err, this.venue, mutating);
+    }
+  }
+
+  async loadMarkets(symbols: string[]): Promise<Record<string, MarketRules>> {
+    const markets = await this.call(false, () => this.exchange.loadMarkets());
+    const out: Record<string, MarketRules> = {};
+    for (const symbol of symbols) {
+      const m = markets[symbol];
+      if (!m) throw new GatewayError('rejected', this.venue, 'BadSymbol', `${this.venue} has no market ${symbol}`);
+      out[symbol] = {
+        symbol,
+        base: m.base,
+        quote: m.quote,
+        amountStep: num(m.precision?.amount),
+        priceStep: num(m.precision?.price),
+        minAmount: num(m.limits?.amount?.min),
+        minNotional: num(m.limits?.cost?.min),
+      };
+    }
+    return out;
+  }
+
+  async accountState(symbols: string[]): Promise<AccountState> {
+    const markets = await this.loadMarkets(symbols);
+    const [tickers, balance, openOrders] = await Promise.all([
+      this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchTicker(s)))),
+      this.call(false, () => this.exchange.fetchBalance()),
+      this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchOpenOrders(s)))),
+    ]);
+    const quotes: Record<string, Quote> = {};
+    tickers.forEach((t, i) => {
+      quotes[symbols[i]!] = { bid: num(t.bid), ask: num(t.ask), last: num(t.last) };
+    });
+    const balances: Record<string, Balance> = {};
+    for (const [asset, total] of Object.entries(balance.total ?? {})) {
+      const free = (balance.free as unknown as Record<string, number | undefined>)?.[asset];
+      const used = (balance.used as unknown as Record<string, number | undefined>)?.[asset];
+      balances[asset] = { free: num(free), used: num(used), total: num(total) };
+    }
+    const firstMarket = this.exchange.markets?.[symbols[0] ?? ''];
+    return { quotes, balances, openOrders: openOrders.flat().map(toOpenOrder), markets, takerFeeRate: num(firstMarket?.taker) };
+  }
+
+  /** The order this client id names, open or not, or undefined if the venue never saw it. */
+  async findByClientOrderId(symbol: string, clientOrderId: string): Promise<OpenOrder | undefined> {
+    return this.call(false, async () => {
+      if (this.venue === 'bybit') return this.findBybitOrderByLinkId(symbol, clientOrderId);
+      const params = this.venue === 'binance' ? { origClientOrderId: clientOrderId } : { clOrdId: clientOrderId };
+      try {
+        // ccxt looks the order up by the client id in params when the exchange id is absent.
+        return toOpenOrder(await this.exchange.fetchOrder(undefined as unknown as string, symbol, params));
+      } catch (err) {
+        if (err instanceof OrderNotFound) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  /** bybit's order/realtime answers by orderLinkId for open and recent closed orders; ccxt's fetchOrder needs an order id. */
+  private async findBybitOrderByLinkId(symbol: string, orderLinkId: string): Promise<OpenOrder | undefined> {
+    await this.exchange.loadMarkets();
+    const market = this.exchange.market(symbol);
+    const realtime = (this.exchange as unknown as Record<string, (p: Record<string, string>) => Promise<unknown>>).privateGetV5OrderRealtime!;
+    const response = (await realtime.call(this.exchange, { category: 'spot', symbol: market.id ?? symbol, orderLinkId })) as { result?: { list?: unknown[] } };
+    const found = response.result?.list?.[0];
+    return found ? toOpenOrder(this.exchange.parseOrder(found as Record<string, unknown>, market)) : undefined;
+  }
+
+  /**
+   * Places an order under a client order id derived from workflow state. With
+   * `lookupFirst` (any retry) it first asks the venue for that id and returns the
+   * existing order instead of placing a second one. An unknown outcome within
+   * this call is resolved the same way before giving up.
+   */
+  async placeOrder(intent: OrderIntent, clientOrderId: string, opts: { lookupFirst: boolean }): Promise<PlacedOrder> {
+    if (opts.lookupFirst) {
+      const existing = await this.findByClientOrderId(intent.symbol, clientOrderId);
+      if (existing) return { order: existing, existed: true };
+    }
+    try {
+      const created = await this.call(true, () =>
+        this.exchange.createOrder(intent.symbol, intent.type, intent.side, intent.amount, intent.type === 'limit' ? intent.price : undefined, { clientOrderId }),
+      );
+      // okx and bybit acknowledge a new order with its ids only; the rest is what we asked for.
+      const order = toOpenOrder(created);
+      return {
+        order: {
+          ...order,
+          clientOrderId: created.clientOrderId ?? clientOrderId,
+          symbol: intent.symbol,
+          amount: created.amount ?? intent.amount,
+          ...(intent.price !== undefined && !order.price ? { price: intent.price } : {}),
+          status: created.status ? order.status : 'open',
+        },
+        existed: false,
+      };
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.kind !== 'unknown_outcome') throw err;
+      const existing = await this.findByClientOrderId(intent.symbol, clientOrderId).catch(() => undefined);
+      if (existing) return { order: existing, existed: true };
+      throw err;
+    }
+  }
+
+  /** Cancels one order; an order already gone counts as done. */
+  async cancelOrder(id: string, symbol: string): Promise<'cancelled' | 'already_closed'> {
+    try {
+      await this.exchange.cancelOrder(id, symbol);
+      return 'cancelled';
+    } catch (err) {
+      if (err instanceof OrderNotFound) return 'already_closed';
+      throw classifyExchangeError(err, this.venue, false);
+    }
+  }
+
+  /** Cancels every open order on these symbols and returns what it cancelled. okx has no cancel-all in ccxt: one by one. */
+  async cancelAll(symbols: string[]): Promise<OpenOrder[]> {
+    const open = (await this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchOpenOrders(s))))).flat().map(toOpenOrder);
+    if (!open.length) return [];
+    if (this.venue !== 'okx' && this.exchange.has['cancelAllOrders']) {
+      await this.call(false, () => Promise.all([...new Set(open.map((o) => o.symbol))].map((s) => this.exchange.cancelAllOrders(s))));
+    } else {
+      await Promise.all(open.map((o) => this.cancelOrder(o.id, o.symbol)));
+    }
+    return open.map((o) => ({ ...o, status: 'canceled' as const }));
+  }
+
+  /** The key's own permissions as the venue reports them, in one shape for the auditor. */
+  fetchKeyPermissions(): Promise<VenueKeyPermissions> {
+    return this.call(false, () => readKeyPermissions(this.exchange, this.venue));
+  }
+}

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../adapters/exchange/errors';
+import { ExchangeGateway } from '../adapters/exchange/gateway';
+import { createCcxtExchange } from '../adapters/exchange/ccxt-factory';
+import type { ExchangeId } from '../config/schema';
+import type { OrderIntent } from '../domain/market';
+import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
+
+const farBuy = (price: number): OrderIntent => ({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: 0.001, price: Math.round(price * 0.5), reason: 'test' });
+
+async function kindOf(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(err)}`);
+  return err.kind;
+}
+
+describe.each(VENUE_IDS)('gateway on %s (real ccxt against the simulator)', (venue: ExchangeId) => {
+  let h: ExchangeHarness;
+  let gw: ExchangeGateway;
+  let n = 0;
+  const cid = () => `wdtest${venue}${++n}`;
+
+  beforeAll(async () => {
+    h = await ExchangeHarness.start();
+    h.fundAccount('main');
+    gw = await h.gateways('main').gateway(venue, 'main', 'trading');
+  });
+  afterAll(async () => h?.close());
+  beforeEach(() => h.sim.clearFaults());
+
+  it('loads markets and the account state', async () => {
+    const markets = await gw.loadMarkets(['BTC/USDT']);
+    expect(markets['BTC/USDT']).toMatchObject({ base: 'BTC', quote: 'USDT' });
+    expect(markets['BTC/USDT']!.amountStep).toBeGreaterThan(0);
+    const state = await gw.accountState(['BTC/USDT', 'ETH/USDT']);
+    expect(state.balances.USDT).toMatchObject({ total: 20_000 });
+    expect(state.quotes['BTC/USDT']!.bid).toBeGreaterThan(0);
+    expect(state.quotes['BTC/USDT']!.ask).toBeGreaterThanOrEqual(state.quotes['BTC/USDT']!.bid);
+  });
+
+  it('places, finds by client order id, never places a known id twice, and cancels', async () => {
+    const price = h.sim.price('BTC/USDT');
+    const id = cid();
+    const placed = await gw.placeOrder(farBuy(price), id, { lookupFirst: false });
+    expect(placed).toMatchObject({ existed: false, order: { clientOrderId: id, status: 'open', side: 'buy' } });
+    expect(await gw.findByClientOrderId('BTC/USDT', id)).toMatchObject({ id: placed.order.id, clientOrderId: id });
+    expect(await gw.findByClientOrderId('BTC/USDT', `${id}none`)).toBeUndefined();
+
+    const again = await gw.placeOrder(farBuy(price), id, { lookupFirst: true });
+    expect(again).toMatchObject({ existed: true, order: { id: placed.order.id } });
+    expect(h.sim.orders(venue, 'main').filter((o) => o.clientOrderId === id)).toHaveLength(1);
+
+    expect(await gw.cancelOrder(placed.order.id, 'BTC/USDT')).toBe('cancelled');
+    expect(await gw.cancelOrder(placed.order.id, 'BTC/USDT')).toBe('already_closed');
+  });
+
+  it('cancels every open order', async () => {
+    const price = h.sim.price('BTC/USDT');
+    const ids = [cid(), cid(), cid()];
+    for (const id of ids) await gw.placeOrder(farBuy(price), id, { lookupFirst: false });
+    const cancelled = await gw.cancelAll(['BTC/USDT', 'ETH/USDT']);
+    expect(cancelled.map((o) => o.clientOrderId)).toEqual(expect.arrayContaining(ids));
+    expect((await gw.accountState(['BTC/USDT'])).openOrders).toEqual([]);
+    expect(h.sim.orders(venue, 'main').filter((o) => ids.includes(o.clientOrderId ?? '')).map((o) => o.status)).toEqual(['canceled', 'canceled', 'canceled']);
+  });
+
+  it("reads the key's permissions from the venue's own endpoint", async () => {
+    expect(await gw.fetchKeyPermissions()).toEqual({ read: true, trade: true, withdraw: false, transfer: false, ipWhitelist: ['127.0.0.1'] });
+    h.addKey(venue, 'risky', { purpose: 'monitoring', permissions: { withdraw: true, transfer: true }, ipWhitelist: [] });
+    const risky = await new (await import('../adapters/exchange/provider')).CcxtGatewayProvider({
+      secrets: h.secrets(),
+      accounts: h.accounts('risky'),
+      enableRateLimit: false,
+    }).gateway(venue, 'risky', 'monitoring');
+    // bybit reports a key without a whitelist as ["*"]; the others as an empty list. The auditor flags both.
+    expect(await risky.fetchKeyPermissions()).toMatchObject({ withdraw: true, transfer: true, ipWhitelist: venue === 'bybit' ? ['*'] : [] });
+  });
+
+  it('maps faults to kinds workflows can act on', async () => {
+    const price = h.sim.price('BTC/USDT');
+    h.sim.setFaults(venue, { rateLimitRemaining: 1 });
+    expect(await kindOf(gw.accountState(['BTC/USDT']))).toBe('retryable');
+    h.sim.setFaults(venue, { errorRate: 1, errorStatus: 502 });
+    expect(await kindOf(gw.accountState(['BTC/USDT']))).toBe('retryable');
+    h.sim.clearFaults();
+    h.sim.setFaults(venue, { maintenance: true });
+    expect(await kindOf(gw.accountState(['BTC/USDT']))).toBe('retryable');
+    h.sim.clearFaults();
+    expect(await kindOf(gw.placeOrder({ ...farBuy(price), amount: 1000 }, cid(), { lookupFirst: false }))).toBe('rejected');
+  });
+
+  it('resolves a dropped order response by looking the client order id up: one order, no error', async () => {
+    const id = cid();
+    h.sim.setFaults(venue, { dropOrderResponses: 1 });
+    const placed = await gw.placeOrder(farBuy(h.sim.price('BTC/USDT')), id, { lookupFirst: false });
+    expect(placed.existed).toBe(true);
+    expect(h.sim.orders(venue, 'main').filter((o) => o.clientOrderId === id)).toHaveLength(1);
+  });
+
+  it('reports a wrong secret and a revoked key as auth errors, without the secret in the message', async () => {
+    const creds = h.addKey(venue, 'revoked');
+    const wrong = new ExchangeGateway(
+      createCcxtExchange(venue, { baseUrl: h.sim.url, enableRateLimit: false, credentials: { ...creds, secret: 'wrong-secret-value' } }),
+      venue,
+    );
+    const err = await wrong.accountState(['BTC/USDT']).catch((e: GatewayError) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).kind).toBe('auth');
+    expect((err as GatewayError).message).not.toContain('wrong-secret-value');
+
+    const good = new ExchangeGateway(createCcxtExchange(venue, { baseUrl: h.sim.url, enableRateLimit: false, credentials: creds }), venue);
+    await good.accountState(['BTC/USDT']);
+    h.sim.revokeKey(venue, creds.apiKey);
+    expect(await kindOf(good.accountState(['BTC/USDT']))).toBe('auth');
+  });
+});
+
+describe('the gateway cannot move funds', () => {
+  it('has no withdrawal or transfer method, and does not expose its ccxt client', () => {
+    const names = Object.getOwnPropertyNames(ExchangeGateway.prototype);
+    expect(names.filter((n) => /withdraw|transfer|deposit|sendFunds/i.test(n))).toEqual([]);
+    expect(names).not.toContain('exchange');
+    expect(names.sort()).toEqual(['accountState', 'call', 'cancelAll', 'cancelOrder', 'findBybitOrderByLinkId', 'constructor', 'fetchKeyPermissions', 'findByClientOrderId', 'loadMarkets', 'placeOrder'].sort());
+  });
+});

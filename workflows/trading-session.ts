@@ -1,0 +1,348 @@
+/**
+ * A trading session: one per exchange account (workflow id `session/<exchange>/<account>`).
+ *
+ * Each tick: snapshot -> strategy -> risk engine -> orders under deterministic
+ * client order ids -> audit. The strategy and the risk engine are pure and run
+ * here, so every decision is in history. The circuit breaker and the kill switch
+ * are workflow state: they survive any worker's death and continue-as-new.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { DeskActivities } from '../activities';
+import type { ExchangeId, RiskConfig } from '../config/schema';
+import { initialBreaker, isOpen, rearm, recordFailure, recordSuccess, trip, type BreakerState, type TripCause } from '../domain/circuit-breaker';
+import { clientOrderId } from '../domain/client-order-id';
+import type { Balance, MarketSnapshot, OpenOrder } from '../domain/market';
+import { valuePortfolio } from '../domain/portfolio';
+import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskState } from '../domain/risk';
+import { makeAlert, type AlertName } from '../domain/severity';
+import { runStrategy, type StrategyConfig, type StrategyState } from '../domain/strategy';
+
+// ---- messages (clients import these) ---------------------------------------------
+
+export interface OperatorRequest {
+  /** Operator id (Telegram numeric id, or a CLI user). */
+  by: string;
+  reason: string;
+}
+
+export interface StopReport {
+  session: string;
+  cancelled: Array<{ id: string; clientOrderId: string; symbol: string }>;
+  stoppedAt: string;
+}
+
+export interface SessionStatus {
+  session: string;
+  mode: 'trading' | 'paused' | 'stopped';
+  breaker: BreakerState;
+  ticks: number;
+  lastTick?: { at: string; worker?: string };
+  positions: Record<string, Balance>;
+  pnl: { value: number; dailyPnlPct: number; drawdownPct: number };
+  openOrders: OpenOrder[];
+  orderSeq: number;
+  lastRefusals: string[];
+  lastStop?: StopReport;
+  failovers: number;
+}
+
+export const stopUpdate = defineUpdate<StopReport, [OperatorRequest]>('stop');
+export const pauseUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('pause');
+export const resumeUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('resume');
+export const forceOpenUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('forceOpen');
+export const statusQuery = defineQuery<SessionStatus>('status');
+
+// ---- input and carried state ---------------------------------------------------
+
+export interface SessionInput {
+  exchange: ExchangeId;
+  account: string;
+  symbols: string[];
+  strategy: StrategyConfig;
+  risk: RiskConfig;
+  tickSeconds?: number;
+  /** Consecutive retryable failures that trip the breaker. */
+  failureThreshold?: number;
+  /** Ticks per run before continue-as-new (history stays small). */
+  maxTicksPerRun?: number;
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  orderSeq: number;
+  breaker: BreakerState;
+  risk?: RiskState;
+  strategy?: StrategyState;
+  mode: SessionStatus['mode'];
+  ticks: number;
+  lastWorker?: string;
+  lastStop?: StopReport;
+  failovers: number;
+  auditSeq: number;
+}
+
+export const sessionWorkflowId = (exchange: string, account: string) => `session/${exchange}/${account}`;
+
+// ---- activities ------------------------------------------------------------------
+
+/** Exchange calls fail fast so a dead worker's task moves to the standby within seconds. */
+const exchange = proxyActivities<DeskActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+});
+/** Placement retries until the outcome is known: each retry looks the client order id up first. */
+export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+};
+const orders = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
+/** Alerts and audit never block trading for long, but are retried durably. */
+const records = proxyActivities<DeskActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+const local = proxyLocalActivities<DeskActivities>({ startToCloseTimeout: '5 seconds' });
+
+function failureType(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  return undefined;
+}
+
+// ---- the workflow ----------------------------------------------------------------
+
+export async function tradingSessionWorkflow(input: SessionInput): Promise<StopReport | undefined> {
+  const session = `${input.exchange}/${input.account}`;
+  const { firstExecutionRunId } = workflowInfo();
+  const carried = input.carried;
+  const s = {
+    orderSeq: carried?.orderSeq ?? 0,
+    breaker: carried?.breaker ?? initialBreaker(),
+    risk: carried?.risk,
+    strategy: carried?.strategy,
+    mode: carried?.mode ?? ('trading' as SessionStatus['mode']),
+    ticks: carried?.ticks ?? 0,
+    lastWorker: carried?.lastWorker,
+    lastStop: carried?.lastStop,
+    failovers: carried?.failovers ?? 0,
+    auditSeq: carried?.auditSeq ?? 0,
+  };
+  let snapshot: MarketSnapshot | undefined;
+  let marks = { value: 0, dailyPnlPct: 0, drawdownPct: 0 };
+  let lastRefusals: string[] = [];
+  let stopRequested: OperatorRequest | undefined;
+  let placing = 0;
+  let wake = false;
+
+  const nowIso = () => new Date(Date.now()).toISOString();
+  const ref = { exchange: input.exchange, account: input.account };
+  const auditId = (what: string) => `${session}/${firstExecutionRunId}/${what}/${++s.auditSeq}`;
+
+  const status = (): SessionStatus => ({
+    session,
+    mode: s.mode,
+    breaker: s.breaker,
+    ticks: s.ticks,
+    lastTick: snapshot ? { at: snapshot.at, worker: snapshot.worker } : undefined,
+    positions: snapshot?.balances ?? {},
+    pnl: marks,
+    openOrders: snapshot?.openOrders ?? [],
+    orderSeq: s.orderSeq,
+    lastRefusals,
+    lastStop: s.lastStop,
+    failovers: s.failovers,
+  });
+
+  const alert = (name: AlertName, message: string) =>
+    records.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope: ref }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
+
+  const sessionEvent = (event: string, detail: string) =>
+    records.recordAudit({ id: auditId(event), type: 'session_event', actor: session, data: { session, event, detail } });
+
+  /** Cancels every open order in a scope no cancellation can interrupt, and records what it cancelled. */
+  async function cancelEverything(by: string, reason: string): Promise<StopReport['cancelled']> {
+    return CancellationScope.nonCancellable(async () => {
+      await condition(() => placing === 0);
+      const { cancelled } = await exchange.cancelAllOrders({ ...ref, symbols: input.symbols, reason, by });
+      return cancelled.map((o) => ({ id: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol }));
+    });
+  }
+
+  async function tripBreaker(by: TripCause, reason: string, operator = session): Promise<void> {
+    if (isOpen(s.breaker)) return;
+    s.breaker = trip(s.breaker, by, reason, nowIso());
+    await records.recordAudit({ id: auditId('breaker'), type: 'circuit_breaker', actor: operator, data: { session, state: 'open', by: operator, reason } });
+    const cancelled = by === 'auth' ? [] : await cancelEverything(operator, `circuit breaker: ${reason}`).catch(() => []);
+    await alert(by === 'daily_loss' ? 'daily_loss_limit' : 'circuit_breaker_triggered', `${session}: ${reason}; ${cancelled.length} open order(s) cancelled; trading halted until an operator resumes`);
+  }
+
+  const validateOperator = ({ by, reason }: OperatorRequest) => {
+    if (typeof by !== 'string' || !by.trim()) throw new Error('by: an operator id is required');
+    if (typeof reason !== 'string' || !reason.trim()) throw new Error('reason: a reason is required');
+  };
+
+  // Kill switch: no new order after this handler starts; in-flight placements finish, then everything is cancelled.
+  setHandler(
+    stopUpdate,
+    async (req) => {
+      stopRequested = req;
+      s.mode = 'stopped';
+      wake = true;
+      const cancelled = await cancelEverything(req.by, `kill switch: ${req.reason}`);
+      s.lastStop = { session, cancelled, stoppedAt: nowIso() };
+      await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
+      return s.lastStop;
+    },
+    { validator: validateOperator },
+  );
+  setHandler(
+    pauseUpdate,
+    async (req) => {
+      if (s.mode === 'trading') s.mode = 'paused';
+      await sessionEvent('paused', `by ${req.by}: ${req.reason}`);
+      return status();
+    },
+    { validator: validateOperator },
+  );
+  setHandler(
+    resumeUpdate,
+    async (req) => {
+      const wasOpen = isOpen(s.breaker);
+      s.breaker = rearm(s.breaker, req.by);
+      s.mode = 'trading';
+      stopRequested = undefined;
+      wake = true;
+      if (wasOpen) await records.recordAudit({ id: auditId('breaker'), type: 'circuit_breaker', actor: req.by, data: { session, state: 'closed', by: req.by, reason: req.reason } });
+      await sessionEvent('resumed', `by ${req.by}: ${req.reason}`);
+      return status();
+    },
+    { validator: validateOperator },
+  );
+  setHandler(
+    forceOpenUpdate,
+    async (req) => {
+      await tripBreaker('manual', `forced open by ${req.by}: ${req.reason}`, req.by);
+      wake = true;
+      return status();
+    },
+    { validator: validateOperator },
+  );
+  setHandler(statusQuery, status);
+
+  upsertSearchAttributes({ WardenExchange: [input.exchange], WardenAccount: [input.account] });
+
+  const tickMs = (input.tickSeconds ?? 5) * 1000;
+  const maxTicks = input.maxTicksPerRun ?? 500;
+
+  for (let tick = 0; ; tick++) {
+    if (tick >= maxTicks || workflowInfo().continueAsNewSuggested) break;
+    if (s.mode === 'trading' && !isOpen(s.breaker)) await runTick();
+    wake = false;
+    await condition(() => wake, tickMs);
+  }
+
+  // Let an in-flight stop or resume finish before handing over to the next run.
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof tradingSessionWorkflow>({
+    ...input,
+    carried: { ...s },
+  });
+
+  async function runTick(): Promise<void> {
+    s.ticks += 1;
+    try {
+      snapshot = await exchange.snapshotAccount({ ...ref, symbols: input.symbols });
+    } catch (err) {
+      const type = failureType(err);
+      s.breaker = recordFailure(s.breaker, type === 'ExchangeAuth' ? 'auth' : 'retryable', nowIso(), input.failureThreshold);
+      if (isOpen(s.breaker)) await tripBreakerNow();
+      return;
+    }
+    s.breaker = recordSuccess(s.breaker);
+    if (s.lastWorker && snapshot.worker && snapshot.worker !== s.lastWorker) {
+      s.failovers += 1;
+      await sessionEvent('failover', `worker ${s.lastWorker} -> ${snapshot.worker}`);
+      await alert('failover_occurred', `${session}: worker ${s.lastWorker} stopped answering; ${snapshot.worker} took over`);
+    }
+    s.lastWorker = snapshot.worker ?? s.lastWorker;
+
+    const nowMs = Date.parse(snapshot.at);
+    const value = valuePortfolio(snapshot).total;
+    const risk = s.risk ?? initialRiskState(value, nowMs);
+    const m = markToMarket(risk, value, nowMs);
+    s.risk = m.state;
+    marks = { value, dailyPnlPct: m.dailyPnlPct, drawdownPct: m.drawdownPct };
+    await local.publishMarks({ ...ref, ...marks });
+
+    const breaches = checkPortfolio(input.risk, m).filter((b) => b.rule === 'daily_loss' || b.rule === 'max_drawdown');
+    if (breaches.length) {
+      await tripBreaker(breaches[0]!.rule as TripCause, breaches.map((b) => b.reason).join('; '));
+      return;
+    }
+
+    const decision = runStrategy(input.strategy, snapshot, s.strategy);
+    s.strategy = decision.state;
+    lastRefusals = [];
+    for (const intent of decision.intents) {
+      // The kill switch and the breaker take effect between any two orders.
+      if (stopRequested || s.mode !== 'trading' || isOpen(s.breaker)) return;
+      const check = checkOrder(input.risk, intent, snapshot, s.risk, Date.now());
+      if (!check.ok) {
+        lastRefusals.push(`${intent.side} ${intent.amount} ${intent.symbol}: ${check.reason}`);
+        await records.recordAudit({
+          id: auditId('refused'),
+          type: 'order_refused',
+          actor: session,
+          data: { exchange: input.exchange, account: input.account, symbol: intent.symbol, rule: check.rule, reason: check.reason },
+        });
+        continue;
+      }
+      const id = clientOrderId(input.exchange, { session, runSeq: ++s.orderSeq, epoch: firstExecutionRunId });
+      placing += 1;
+      try {
+        const placed = await orders.placeOrder({ ...ref, session, intent, clientOrderId: id });
+        s.risk = recordOrder(s.risk, Date.now());
+        s.lastWorker = placed.worker;
+      } catch (err) {
+        const type = failureType(err);
+        if (type === 'ExchangeAuth') {
+          s.breaker = recordFailure(s.breaker, 'auth', nowIso());
+          await tripBreakerNow();
+          return;
+        }
+        if (type === 'ExchangeRejected') {
+          lastRefusals.push(`${intent.side} ${intent.amount} ${intent.symbol}: rejected by ${input.exchange}`);
+          continue;
+        }
+        // Retries ran out with the outcome unknown: the id is never reused, and the next snapshot shows what the venue holds.
+        s.breaker = recordFailure(s.breaker, 'retryable', nowIso(), input.failureThreshold);
+        if (isOpen(s.breaker)) await tripBreakerNow();
+        return;
+      } finally {
+        placing -= 1;
+      }
+    }
+  }
+
+  /** The breaker was opened by recordFailure: do what tripping does (audit, cancel, alert). */
+  async function tripBreakerNow(): Promise<void> {
+    const opened = s.breaker;
+    s.breaker = { ...opened, status: 'closed' };
+    await tripBreaker(opened.trippedBy ?? 'exchange_failures', opened.reason ?? 'exchange failures');
+  }
+}
