@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/load';
 import { registerAuditCommands } from './commands/audit';
 import { registerDeskCommands } from './commands/desk';
+import { registerSimCommands } from './commands/sim';
 
 /** What every subcommand receives: the validated config, loaded lazily so `--help` needs none. */
 export interface CliContext {
@@ -22,6 +23,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
   };
   registerDeskCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerSimCommands(program, ctx);
   return program;
 }
 

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCcxtExchange } from '../adapters/exchange/ccxt-factory';
+import { VENUES, type Simulator } from '../simulator/index';
+import { simulatorOptions, startSimulator, testKey } from './helpers/simulator';
+
+function urlsOf(tree: unknown): string[] {
+  if (typeof tree === 'string') return [tree];
+  if (tree && typeof tree === 'object') return Object.values(tree).flatMap(urlsOf);
+  return [];
+}
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator(simulatorOptions());
+});
+afterAll(() => sim.close());
+
+describe('createCcxtExchange', () => {
+  it.each(VENUES)('%s: re-points every REST URL to the base URL and configures spot only', (venue) => {
+    const ex = createCcxtExchange(venue, { baseUrl: 'http://127.0.0.1:9/', credentials: { apiKey: 'k', secret: 's', passphrase: 'p' }, enableRateLimit: true, timeoutMs: 1234 });
+    const urls = urlsOf(ex.urls.api);
+    expect(urls.length).toBeGreaterThan(0);
+    for (const u of urls) {
+      expect(u.startsWith('http://127.0.0.1:9')).toBe(true);
+      expect(u).not.toMatch(/binance\.com|okx\.com|bybit\.com|\{hostname\}|\/\/$/);
+    }
+    if (venue === 'binance') expect(urls).toContain('http://127.0.0.1:9/api/v3'); // paths after the host are kept
+    expect(ex.options['defaultType']).toBe('spot');
+    expect((ex.options['fetchMarkets'] as { types: string[] }).types).toEqual(['spot']);
+    expect(ex.timeout).toBe(1234);
+    expect(ex.enableRateLimit).toBe(true);
+    expect(ex.verbose).toBe(false);
+    if (venue === 'okx') expect(ex.password).toBe('p');
+  });
+
+  it('leaves the venue hosts alone without a base URL', () => {
+    expect(urlsOf(createCcxtExchange('binance', { enableRateLimit: true }).urls.api)).toContain('https://api.binance.com/api/v3');
+    expect(urlsOf(createCcxtExchange('okx', { enableRateLimit: true }).urls.api)).toContain('https://{hostname}');
+    expect(urlsOf(createCcxtExchange('bybit', { enableRateLimit: true }).urls.api)).toContain('https://api.{hostname}');
+  });
+
+  it.each(VENUES)('%s: loadMarkets and the first private call touch only endpoints the simulator serves', async (venue) => {
+    const key = testKey(venue);
+    sim.registerKey(key);
+    const seen: string[] = [];
+    const ex = createCcxtExchange(venue, { baseUrl: sim.url, credentials: key, enableRateLimit: false });
+    const fetch = ex.fetch.bind(ex);
+    ex.fetch = (url: string, method?: string, headers?: unknown, body?: unknown) => {
+      seen.push(`${method} ${new URL(url).pathname}`);
+      return fetch(url, method, headers, body);
+    };
+    await ex.loadMarkets();
+    await ex.fetchBalance();
+    const expected = {
+      binance: ['GET /api/v3/exchangeInfo', 'GET /api/v3/account'],
+      okx: ['GET /api/v5/public/instruments', 'GET /api/v5/account/balance'],
+      bybit: ['GET /v5/market/instruments-info', 'GET /v5/account/wallet-balance'],
+    };
+    expect(seen).toEqual(expected[venue]);
+  });
+});
