@@ -11,12 +11,18 @@ export function createAlertActivities(deps: ActivityDeps) {
       return outcome;
     },
 
-    /** Publishes the session's marks as metrics (local activity: no server round trip). */
-    async publishMarks(input: { exchange: string; account: string; dailyPnlPct: number; drawdownPct: number; value: number }): Promise<void> {
+    /**
+     * Publishes the session's marks as metrics. Run as a local activity, on the
+     * worker executing the workflow; its identity in the result is how the
+     * session notices a failover.
+     */
+    async publishMarks(input: { exchange: string; account: string; dailyPnlPct: number; drawdownPct: number; value: number; breakerOpen: boolean }): Promise<{ worker: string }> {
       const labels = { exchange: input.exchange, account: input.account };
       deps.metrics.dailyPnlPct.set(labels, input.dailyPnlPct);
       deps.metrics.drawdownPct.set(labels, input.drawdownPct);
       deps.metrics.portfolioValue.set(labels, input.value);
+      deps.metrics.breakerOpen.set(labels, input.breakerOpen ? 1 : 0);
+      return { worker: deps.workerIdentity };
     },
   };
 }

@@ -1,5 +1,8 @@
 import type { AlertRouter } from '../adapters/alerts/router';
+import type { AuditEvent } from '../adapters/audit/events';
 import type { AuditRecorder } from '../adapters/audit/trail';
+import type { ExchangeId } from '../config/schema';
+import type { ReportStore, SessionControl } from './session-control';
 import type { GatewayProvider } from '../adapters/exchange/provider';
 import type { Logger } from '../adapters/logger';
 import type { DeskMetrics } from '../adapters/metrics';
@@ -13,6 +16,14 @@ export interface ActivityDeps {
   secrets: SecretsStore;
   gateways: GatewayProvider;
   alerts: AlertRouter;
+  /** Reads the trail back (incident investigation). */
+  auditReader: { events(): readonly AuditEvent[] };
+  sessionControl: SessionControl;
+  reports: ReportStore;
+  /** Configured accounts (an incident with no named sessions concerns them all). */
+  accounts: Array<{ exchange: ExchangeId; account: string }>;
+  /** Telegram ids paged when an incident is not acknowledged. */
+  escalation: number[];
   /** Names this worker in results, so sessions can see a failover. */
   workerIdentity: string;
   now?: () => Date;

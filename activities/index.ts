@@ -8,6 +8,7 @@ import { createAuditActivities } from './audit';
 import { createCredentialActivities } from './credentials';
 import type { ActivityDeps } from './deps';
 import { createDeskActivities } from './desk';
+import { createIncidentActivities } from './incidents';
 import { createTradingActivities } from './trading';
 
 export type { ActivityDeps } from './deps';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCredentialActivities(deps),
     ...createTradingActivities(deps),
     ...createAlertActivities(deps),
+    ...createIncidentActivities(deps),
   };
 }
 

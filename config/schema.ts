@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StrategyConfig } from '../domain/strategy';
 
 /** Venues Warden trades on; each has its own wire format in the simulator and gateway. */
 export const EXCHANGE_IDS = ['binance', 'okx', 'bybit'] as const;
@@ -44,6 +45,8 @@ export const ExchangeAccountConfig = z
     /** Real venue in production; the simulator in paper and tests. Unset means ccxt's own URL. */
     baseUrl: z.url({ error: 'must be a URL' }).optional(),
     symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'must look like BTC/USDT' })).min(1).default(['BTC/USDT']),
+    /** What the account's trading session runs; without one the account is watched but not traded. */
+    strategy: StrategyConfig.optional(),
   })
   .strict();
 
@@ -140,6 +143,23 @@ export const WardenConfig = z
       .strict()
       .default({ host: '127.0.0.1', port: 9464 }),
     /** Optional stores; preflight checks that they require TLS. */
+    sessions: z
+      .object({
+        /** Seconds between ticks (freqtrade's loop runs every 5 s). */
+        tickSeconds: z.number().positive().max(3600).default(5),
+        /** Consecutive exchange failures that open the circuit breaker. */
+        failureThreshold: z.number().int().positive().max(100).default(5),
+        maxTicksPerRun: z.number().int().positive().max(10_000).default(500),
+      })
+      .strict()
+      .default({ tickSeconds: 5, failureThreshold: 5, maxTicksPerRun: 500 }),
+    incidents: z
+      .object({
+        /** The seed's detection budget: escalate when nobody acknowledges within it. */
+        ackTimeoutSeconds: z.number().int().positive().max(3600).default(300),
+      })
+      .strict()
+      .default({ ackTimeoutSeconds: 300 }),
     databaseUrl: z.string().optional(),
     redisUrl: z.string().optional(),
   })

@@ -71,6 +71,7 @@ export const ALERT_NAMES = [
   'low_balance',
   'key_audit_finding',
   'rotation_due',
+  'incident_update',
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -101,6 +102,8 @@ export const ALERTS: Readonly<Record<AlertName, AlertDefinition>> = {
   // A CRITICAL key-audit finding is raised with a CRITICAL override (see makeAlert).
   key_audit_finding: def('key_audit_finding', 'WARNING', 'API key audit finding', { incident: 'SEV-4' }),
   rotation_due: def('rotation_due', 'WARNING', 'Credentials rotation due (90 days)', { incident: 'SEV-4' }),
+  // The incident runbook's own messages: they belong to an open incident and never open another.
+  incident_update: def('incident_update', 'CRITICAL', 'Incident'),
 };
 
 // ---- alerts and dedup keys --------------------------------------------------------

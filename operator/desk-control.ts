@@ -3,7 +3,12 @@
  * CLI). The Temporal implementation turns each call into an Update, Signal or
  * Query on the right workflows; channels only parse, authorize and format.
  */
+import type { RebalanceSummary } from '../workflows/rebalance';
 import type { SessionStatus, StopReport } from '../workflows/trading-session';
+
+export type { RebalanceSummary } from '../workflows/rebalance';
+export type { IncidentSummary } from '../workflows/incident';
+import type { IncidentSummary } from '../workflows/incident';
 
 export type OperatorChannel = 'telegram' | 'cli';
 
@@ -11,24 +16,6 @@ export interface Operator {
   /** Stable id: `tg:<numeric user id>` for Telegram, `cli:<os user>` for the CLI. */
   id: string;
   channel: OperatorChannel;
-}
-
-export interface RebalanceSummary {
-  id: string;
-  session: string;
-  status: 'awaiting_transfer' | 'confirming_balance' | 'completed' | 'rejected' | 'timed_out';
-  amountNeededUsd: number;
-  warmBalanceUsd: number;
-  startedAt: string;
-}
-
-export interface IncidentSummary {
-  id: string;
-  severity: 'SEV-1' | 'SEV-2' | 'SEV-3' | 'SEV-4';
-  phase: 'detection' | 'containment' | 'investigation' | 'recovery' | 'closed';
-  summary: string;
-  openedAt: string;
-  acknowledgedBy?: string;
 }
 
 export interface DeskControl {

@@ -9,6 +9,10 @@ import { createSecretsStore } from '../adapters/secrets';
 import { AlertRouter, LogAlertChannel } from '../adapters/alerts/router';
 import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import { deskWorkflow } from '../workflows/desk';
+import { join } from 'node:path';
+import { LocalReportStore, S3ReportStore } from '../adapters/audit/report-store';
+import { TemporalDeskControl } from '../operator/temporal-desk-control';
+import { alertChannels } from './alert-channels';
 import { installRuntime } from './runtime';
 import { connectClient, connectWorker } from './temporal-connection';
 import { createDeskWorker, defaultWorkerIdentity } from './worker';
@@ -32,16 +36,38 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
   const audit = await openAuditTrail(config, { stateDir: loaded.stateDir, s3: aws.s3, logger });
   const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: workerIdentity });
   const gateways = new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' });
-  const alerts = new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger });
+  const client = await connectClient(config.temporal);
+  const desk = new TemporalDeskControl(client, config);
+  const alerts = new AlertRouter({
+    channels: await alertChannels(config, secrets, logger),
+    audit,
+    logger,
+    onIncident: (alert) => desk.incident.openFromAlert(alert),
+  });
+  const reports = config.audit.shipToS3
+    ? new S3ReportStore({ s3: aws.s3, bucket: config.aws.auditBucket, retentionDays: config.audit.retentionDays.audit })
+    : new LocalReportStore(join(loaded.stateDir, 'reports'));
   const connection: NativeConnection = await connectWorker(config.temporal);
   const worker = await createDeskWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: { logger, metrics, audit, secrets, gateways, alerts, workerIdentity },
+    deps: {
+      logger,
+      metrics,
+      audit,
+      auditReader: audit,
+      secrets,
+      gateways,
+      alerts,
+      workerIdentity,
+      sessionControl: desk,
+      reports,
+      accounts: config.exchanges.map((x) => ({ exchange: x.exchange, account: x.account })),
+      escalation: config.alerts.escalation,
+    },
   });
   const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
-  const client = await connectClient(config.temporal);
   const running = worker.run();
   return {
     worker,

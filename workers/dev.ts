@@ -8,6 +8,8 @@ import { findTemporalCli, startDevServer, waitForTemporal } from '../adapters/te
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { createLogger } from '../adapters/logger';
 import { ensureDeskWorkflow, startDeskWorker, untilSignal } from './desk-process';
+import { startPaperVenue } from './paper-venue';
+import { startConfiguredSessions } from './sessions';
 
 export const DEV_UI_PORT = 8233;
 
@@ -53,12 +55,15 @@ async function temporalForDev(loaded: LoadedConfig, uiPort: number): Promise<Tem
 }
 
 /** `npm start`: the whole paper desk on this machine, until Ctrl-C. */
-export async function runDev(loaded: LoadedConfig, opts: { uiPort?: number } = {}): Promise<void> {
+export async function runDev(configured: LoadedConfig, opts: { uiPort?: number; simPort?: number } = {}): Promise<void> {
   const logger = createLogger();
-  mkdirSync(loaded.stateDir, { recursive: true });
-  const temporal = await temporalForDev(loaded, opts.uiPort ?? DEV_UI_PORT);
+  mkdirSync(configured.stateDir, { recursive: true });
+  if (configured.config.profile !== 'paper') throw new Error('warden dev runs the paper desk only; run `warden worker` against your production Temporal');
+  const temporal = await temporalForDev(configured, opts.uiPort ?? DEV_UI_PORT);
+  const { sim, loaded } = await startPaperVenue(configured, { port: opts.simPort });
   const desk = await startDeskWorker(loaded, logger);
   const workflowId = await ensureDeskWorkflow(desk.client, loaded);
+  const sessions = await startConfiguredSessions(desk.client, loaded.config);
   console.log(
     [
       '',
@@ -66,6 +71,8 @@ export async function runDev(loaded: LoadedConfig, opts: { uiPort?: number } = {
       `  Temporal:  ${temporal.how}`,
       `  Web UI:    ${temporal.uiUrl ?? '(not served)'}/namespaces/${loaded.config.temporal.namespace}/workflows`,
       `  Desk:      workflow ${workflowId} on task queue ${loaded.config.temporal.taskQueue}`,
+      `  Venue:     exchange simulator at ${sim.url} (binance, okx, bybit; paper keys in ${loaded.stateDir})`,
+      `  Sessions:  ${sessions.length ? sessions.join(', ') : '(no account has a strategy)'}`,
       `  Metrics:   ${desk.metrics.url}`,
       `  State:     ${loaded.stateDir}`,
       'Press Ctrl-C to stop.',
@@ -74,7 +81,9 @@ export async function runDev(loaded: LoadedConfig, opts: { uiPort?: number } = {
   );
   const signal = await untilSignal();
   console.log(`\n${signal}: shutting down the worker, then Temporal...`);
+  // Sessions stay in Temporal; the next `npm start` picks them up where they were.
   await desk.close();
+  await sim.close();
   await temporal.stop();
   console.log('Stopped.');
 }

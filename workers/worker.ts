@@ -28,6 +28,8 @@ export function createDeskWorker(opts: DeskWorkerOptions): Promise<Worker> {
     identity,
     activities: createActivities({ ...opts.deps, workerIdentity: identity }),
     interceptors: { activity: [() => ({ inbound: new SanitizingActivityInbound() })] },
+    // A dead worker's sticky workflow tasks fall back to the shared queue after this, so the standby takes over fast.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

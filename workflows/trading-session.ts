@@ -16,9 +16,12 @@ import {
   defineQuery,
   defineUpdate,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -27,11 +30,13 @@ import type { DeskActivities } from '../activities';
 import type { ExchangeId, RiskConfig } from '../config/schema';
 import { initialBreaker, isOpen, rearm, recordFailure, recordSuccess, trip, type BreakerState, type TripCause } from '../domain/circuit-breaker';
 import { clientOrderId } from '../domain/client-order-id';
-import type { Balance, MarketSnapshot, OpenOrder } from '../domain/market';
+import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { valuePortfolio } from '../domain/portfolio';
 import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskState } from '../domain/risk';
 import { makeAlert, type AlertName } from '../domain/severity';
 import { runStrategy, type StrategyConfig, type StrategyState } from '../domain/strategy';
+import { rebalanceWorkflow, rebalanceWorkflowId, type RebalanceInput } from './rebalance';
+import { rebalanceDoneSignal } from './session-signals';
 
 // ---- messages (clients import these) ---------------------------------------------
 
@@ -39,6 +44,11 @@ export interface OperatorRequest {
   /** Operator id (Telegram numeric id, or a CLI user). */
   by: string;
   reason: string;
+}
+
+export interface StopRequest extends OperatorRequest {
+  /** SEV-1 containment: suspend the session's use of its credentials (no exchange calls) until resumed. */
+  isolate?: boolean;
 }
 
 export interface StopReport {
@@ -60,9 +70,13 @@ export interface SessionStatus {
   lastRefusals: string[];
   lastStop?: StopReport;
   failovers: number;
+  /** The worker running this session's workflow tasks. */
+  worker?: string;
+  /** Set while trading waits for a manual cold -> warm top-up. */
+  rebalancing?: string;
 }
 
-export const stopUpdate = defineUpdate<StopReport, [OperatorRequest]>('stop');
+export const stopUpdate = defineUpdate<StopReport, [StopRequest]>('stop');
 export const pauseUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('pause');
 export const resumeUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('resume');
 export const forceOpenUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('forceOpen');
@@ -81,6 +95,8 @@ export interface SessionInput {
   failureThreshold?: number;
   /** Ticks per run before continue-as-new (history stays small). */
   maxTicksPerRun?: number;
+  /** The manual rebalancing procedure started when the warm balance runs low; absent: just an alert. */
+  rebalance?: Omit<RebalanceInput, 'exchange' | 'account' | 'symbols' | 'warmBalanceUsd' | 'thresholdUsd'>;
   carried?: CarriedState;
 }
 
@@ -95,6 +111,9 @@ export interface CarriedState {
   lastStop?: StopReport;
   failovers: number;
   auditSeq: number;
+  /** The running rebalance workflow, while trading waits for a top-up. */
+  rebalancing?: string;
+  rebalances?: number;
 }
 
 export const sessionWorkflowId = (exchange: string, account: string) => `session/${exchange}/${account}`;
@@ -103,12 +122,12 @@ export const sessionWorkflowId = (exchange: string, account: string) => `session
 
 /** Exchange calls fail fast so a dead worker's task moves to the standby within seconds. */
 const exchange = proxyActivities<DeskActivities>({
-  startToCloseTimeout: '10 seconds',
+  startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
 });
 /** Placement retries until the outcome is known: each retry looks the client order id up first. */
 export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '10 seconds',
+  startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
 };
 const orders = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
@@ -117,6 +136,7 @@ const records = proxyActivities<DeskActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+/** Local activities run on the worker that runs this workflow's tasks: that is how the session knows its worker. */
 const local = proxyLocalActivities<DeskActivities>({ startToCloseTimeout: '5 seconds' });
 
 function failureType(err: unknown): string | undefined {
@@ -141,10 +161,13 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     lastStop: carried?.lastStop,
     failovers: carried?.failovers ?? 0,
     auditSeq: carried?.auditSeq ?? 0,
+    rebalancing: carried?.rebalancing,
+    rebalances: carried?.rebalances ?? 0,
   };
   let snapshot: MarketSnapshot | undefined;
   let marks = { value: 0, dailyPnlPct: 0, drawdownPct: 0 };
   let lastRefusals: string[] = [];
+  let refusedLastTick = new Set<string>();
   let stopRequested: OperatorRequest | undefined;
   let placing = 0;
   let wake = false;
@@ -166,6 +189,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     lastRefusals,
     lastStop: s.lastStop,
     failovers: s.failovers,
+    worker: s.lastWorker,
+    rebalancing: s.rebalancing,
   });
 
   const alert = (name: AlertName, message: string) =>
@@ -205,6 +230,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       wake = true;
       const cancelled = await cancelEverything(req.by, `kill switch: ${req.reason}`);
       s.lastStop = { session, cancelled, stoppedAt: nowIso() };
+      if (req.isolate) s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
       await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
       return s.lastStop;
     },
@@ -243,6 +269,13 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     { validator: validateOperator },
   );
   setHandler(statusQuery, status);
+  setHandler(rebalanceDoneSignal, ({ rebalance, by }) => {
+    if (s.rebalancing !== rebalance) return;
+    s.rebalancing = undefined;
+    if (s.mode === 'paused') s.mode = 'trading';
+    wake = true;
+    void sessionEvent('rebalance_done', `${rebalance} confirmed by ${by}; trading resumes`);
+  });
 
   upsertSearchAttributes({ WardenExchange: [input.exchange], WardenAccount: [input.account] });
 
@@ -251,16 +284,19 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
   for (let tick = 0; ; tick++) {
     if (tick >= maxTicks || workflowInfo().continueAsNewSuggested) break;
-    if (s.mode === 'trading' && !isOpen(s.breaker)) await runTick();
+    // A halted session still observes its account (status, marks, metrics) but places nothing;
+    // a revoked key has nothing left to observe with, and isolated credentials must not be used.
+    if (s.breaker.trippedBy !== 'auth' && !(s.breaker.trippedBy === 'incident' && isOpen(s.breaker))) await runTick();
     wake = false;
     await condition(() => wake, tickMs);
   }
 
   // Let an in-flight stop or resume finish before handing over to the next run.
   await condition(allHandlersFinished);
+  // The next run may start on any worker: failover detection starts afresh there.
   return continueAsNew<typeof tradingSessionWorkflow>({
     ...input,
-    carried: { ...s },
+    carried: { ...s, lastWorker: undefined },
   });
 
   async function runTick(): Promise<void> {
@@ -274,12 +310,6 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       return;
     }
     s.breaker = recordSuccess(s.breaker);
-    if (s.lastWorker && snapshot.worker && snapshot.worker !== s.lastWorker) {
-      s.failovers += 1;
-      await sessionEvent('failover', `worker ${s.lastWorker} -> ${snapshot.worker}`);
-      await alert('failover_occurred', `${session}: worker ${s.lastWorker} stopped answering; ${snapshot.worker} took over`);
-    }
-    s.lastWorker = snapshot.worker ?? s.lastWorker;
 
     const nowMs = Date.parse(snapshot.at);
     const value = valuePortfolio(snapshot).total;
@@ -287,23 +317,49 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     const m = markToMarket(risk, value, nowMs);
     s.risk = m.state;
     marks = { value, dailyPnlPct: m.dailyPnlPct, drawdownPct: m.drawdownPct };
-    await local.publishMarks({ ...ref, ...marks });
+    // Workflow tasks stick to one worker while it lives, and local activities run there:
+    // a different identity here means the previous worker died and another took over.
+    const { worker } = await local.publishMarks({ ...ref, ...marks, breakerOpen: isOpen(s.breaker) });
+    if (s.lastWorker && worker !== s.lastWorker) {
+      s.failovers += 1;
+      await sessionEvent('failover', `worker ${s.lastWorker} -> ${worker}`);
+      await alert('failover_occurred', `${session}: worker ${s.lastWorker} stopped answering; ${worker} took over`);
+    }
+    s.lastWorker = worker;
 
     const breaches = checkPortfolio(input.risk, m).filter((b) => b.rule === 'daily_loss' || b.rule === 'max_drawdown');
-    if (breaches.length) {
+    if (breaches.length && !isOpen(s.breaker)) {
       await tripBreaker(breaches[0]!.rule as TripCause, breaches.map((b) => b.reason).join('; '));
       return;
     }
 
+    if (s.mode === 'trading' && !s.rebalancing && input.rebalance && value < input.risk.lowBalanceUsd && patched('rebalance-on-low-balance')) {
+      await startRebalance(value);
+    }
+    if (s.mode !== 'trading' || isOpen(s.breaker)) return;
     const decision = runStrategy(input.strategy, snapshot, s.strategy);
     s.strategy = decision.state;
     lastRefusals = [];
-    for (const intent of decision.intents) {
+    const refusalsNow = new Set<string>();
+    try {
+      await placeIntents(decision.intents, refusalsNow);
+    } finally {
+      refusedLastTick = refusalsNow;
+    }
+  }
+
+  async function placeIntents(intents: OrderIntent[], refusalsNow: Set<string>): Promise<void> {
+    if (!snapshot || !s.risk) return;
+    for (const intent of intents) {
       // The kill switch and the breaker take effect between any two orders.
       if (stopRequested || s.mode !== 'trading' || isOpen(s.breaker)) return;
       const check = checkOrder(input.risk, intent, snapshot, s.risk, Date.now());
       if (!check.ok) {
         lastRefusals.push(`${intent.side} ${intent.amount} ${intent.symbol}: ${check.reason}`);
+        // The same refusal every tick would flood the trail: audit it when it first appears.
+        const refusalKey = `${check.rule}/${intent.side}/${intent.symbol}`;
+        refusalsNow.add(refusalKey);
+        if (patched('audit-new-refusals-only') && refusedLastTick.has(refusalKey)) continue;
         await records.recordAudit({
           id: auditId('refused'),
           type: 'order_refused',
@@ -315,9 +371,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       const id = clientOrderId(input.exchange, { session, runSeq: ++s.orderSeq, epoch: firstExecutionRunId });
       placing += 1;
       try {
-        const placed = await orders.placeOrder({ ...ref, session, intent, clientOrderId: id });
+        await orders.placeOrder({ ...ref, session, intent, clientOrderId: id });
         s.risk = recordOrder(s.risk, Date.now());
-        s.lastWorker = placed.worker;
       } catch (err) {
         const type = failureType(err);
         if (type === 'ExchangeAuth') {
@@ -337,6 +392,24 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         placing -= 1;
       }
     }
+  }
+
+  /**
+   * Low warm balance: pause trading and hand over to the rebalancing procedure,
+   * which waits for a human to move funds and signals back when they arrive.
+   */
+  async function startRebalance(value: number): Promise<void> {
+    const id = `${rebalanceWorkflowId(input.exchange, input.account)}/${++s.rebalances}`;
+    s.mode = 'paused';
+    s.rebalancing = id;
+    await sessionEvent('rebalance_started', `warm balance ${value.toFixed(2)} USD below ${input.risk.lowBalanceUsd} USD: ${id}`);
+    await startChild(rebalanceWorkflow, {
+      workflowId: id,
+      args: [{ ...input.rebalance!, exchange: input.exchange, account: input.account, symbols: input.symbols, warmBalanceUsd: value, thresholdUsd: input.risk.lowBalanceUsd }],
+      // The procedure outlives this run's continue-as-new and waits for its human regardless.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `Manual top-up for ${session}: warm balance ${value.toFixed(2)} USD`,
+    });
   }
 
   /** The breaker was opened by recordFailure: do what tripping does (audit, cancel, alert). */

@@ -31,11 +31,15 @@ export class AlertRouter {
       /** Same dedup key within this window is suppressed. */
       dedupWindowMs?: number;
       now?: () => number;
+      /** Alerts the catalogue ties to an incident open (or re-trigger) one here. */
+      onIncident?: (alert: Alert) => Promise<unknown> | undefined;
     },
   ) {}
 
   async route(alert: Alert, actor: string): Promise<AlertOutcome> {
     const now = this.opts.now?.() ?? Date.now();
+    // The incident opens even when the message is a suppressed repeat: the runbook counts triggers.
+    if (alert.incident && this.opts.onIncident) await this.opts.onIncident(alert);
     const window = this.opts.dedupWindowMs ?? 10 * 60_000;
     const last = this.lastSent.get(alert.dedupKey);
     if (last !== undefined && now - last < window) {

@@ -13,6 +13,7 @@ import { AuditTrail } from '../../adapters/audit/trail';
 import { CachedSecretsStore } from '../../adapters/secrets/store';
 import { LocalFileSecretSource } from '../../adapters/secrets/sources';
 import { AlertRouter, LogAlertChannel } from '../../adapters/alerts/router';
+import { LocalReportStore } from '../../adapters/audit/report-store';
 import type { GatewayProvider } from '../../adapters/exchange/provider';
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
@@ -81,12 +82,26 @@ export async function temporalHarness(opts: { workflowsPath?: string } = {}): Pr
       const logger = deps.logger ?? createLogger({ level: 'silent' });
       const gateways: GatewayProvider = deps.gateways ?? { gateway: () => Promise.reject(new Error('this test configured no exchange gateway')) };
       const alerts = deps.alerts ?? new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger });
+      const noSessions = { stop: async () => [], resume: async () => [], status: async () => [] };
       const worker = await createDeskWorker({
         connection: nativeConnection,
         namespace,
         taskQueue,
         workflowBundle: await workflowBundle(opts.workflowsPath),
-        deps: { metrics: createMetrics(), ...deps, logger, audit, secrets, gateways, alerts },
+        deps: {
+          metrics: createMetrics(),
+          auditReader: audit instanceof AuditTrail ? audit : { events: () => [] },
+          sessionControl: noSessions,
+          reports: new LocalReportStore(mkdtempSync(join(tmpdir(), 'warden-reports-'))),
+          accounts: [],
+          ...deps,
+          escalation: deps.escalation ?? [],
+          logger,
+          audit,
+          secrets,
+          gateways,
+          alerts,
+        },
       });
       const running = worker.run();
       const handle = { worker, running };

@@ -1,0 +1,17 @@
+import type { SessionStatus, StopReport } from '../workflows/trading-session';
+
+/**
+ * What activities may do to trading sessions (the incident runbook's containment
+ * and recovery). Implemented over the Temporal client; sessions are named
+ * `<exchange>/<account>`, and an empty list means every session.
+ */
+export interface SessionControl {
+  stop(sessions: string[], by: string, reason: string, isolate: boolean): Promise<StopReport[]>;
+  resume(sessions: string[], by: string, reason: string): Promise<SessionStatus[]>;
+  status(sessions: string[]): Promise<SessionStatus[]>;
+}
+
+/** Where post-incident reports go: the WORM audit bucket in production. */
+export interface ReportStore {
+  write(key: string, markdown: string): Promise<string>;
+}

@@ -1,0 +1,202 @@
+/**
+ * The seed's fund rebalancing procedure (section 3), with its human wait:
+ *   1. the session detects a low warm balance and starts this (one at a time per account);
+ *   2. alert the operator with the amount that restores the wallet tiers;
+ *   3. wait for the operator's `confirmTransfer` (reminders, then escalation);
+ *   4. the operator moves funds cold -> warm by hand, with 2FA, outside Warden:
+ *      nothing here can move funds (the gateway has no such method);
+ *   5. watch the balance until the increase shows (or time out and alert);
+ *   6. tell the session to resume trading.
+ */
+import {
+  condition,
+  defineQuery,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DeskActivities } from '../activities';
+import type { ExchangeId } from '../config/schema';
+import { valuePortfolio } from '../domain/portfolio';
+import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
+import { rebalanceNeed, DEFAULT_TIERS, type Tiers } from '../domain/wallet-tiers';
+import { rebalanceDoneSignal } from './session-signals';
+
+export interface RebalanceSummary {
+  id: string;
+  session: string;
+  status: 'awaiting_transfer' | 'confirming_balance' | 'completed' | 'rejected' | 'timed_out';
+  amountNeededUsd: number;
+  warmBalanceUsd: number;
+  startedAt: string;
+}
+
+export interface TransferConfirmation {
+  /** The operator's id (`tg:<id>` or `cli:<user>`). */
+  by: string;
+  amountUsd: number;
+  /** The operator's own transfer reference (exchange transfer id, tx hash). */
+  reference: string;
+}
+
+export const confirmTransferUpdate = defineUpdate<RebalanceSummary, [TransferConfirmation]>('confirmTransfer');
+export const rejectRebalanceUpdate = defineUpdate<RebalanceSummary, [{ by: string; reason: string }]>('rejectRebalance');
+export const rebalanceStatusQuery = defineQuery<RebalanceSummary>('rebalanceStatus');
+
+export interface RebalanceInput {
+  exchange: ExchangeId;
+  account: string;
+  symbols: string[];
+  /** The warm (exchange) balance that triggered this, in USD. */
+  warmBalanceUsd: number;
+  thresholdUsd: number;
+  /** What the operator reports holding outside the exchange, for the tier arithmetic. */
+  coldUsd: number;
+  hotUsd: number;
+  tiers?: Tiers;
+  /** Operator ids allowed to confirm or reject. */
+  operators: string[];
+  /** Seconds; defaults follow the seed's WARNING response time (1 h). */
+  reminderEverySeconds?: number;
+  escalateAfterSeconds?: number;
+  giveUpAfterSeconds?: number;
+  balancePollSeconds?: number;
+  balanceTimeoutSeconds?: number;
+  /** An increase counts when it reaches this fraction of the confirmed amount. */
+  tolerance?: number;
+}
+
+const exchange = proxyActivities<DeskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth'] } });
+const records = proxyActivities<DeskActivities>({ startToCloseTimeout: '15 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
+
+export const rebalanceWorkflowId = (exchange: string, account: string) => `rebalance/${exchange}/${account}`;
+
+export async function rebalanceWorkflow(input: RebalanceInput): Promise<RebalanceSummary> {
+  const { workflowId } = workflowInfo();
+  const session = `${input.exchange}/${input.account}`;
+  const need = rebalanceNeed({ coldUsd: input.coldUsd, warmUsd: input.warmBalanceUsd, hotUsd: input.hotUsd }, input.tiers ?? DEFAULT_TIERS);
+  // Without cold holdings on record, ask for what lifts the account back over the threshold.
+  const amountNeededUsd = need.coldToWarmUsd > 0 ? need.coldToWarmUsd : Math.max(0, Math.ceil(input.thresholdUsd - input.warmBalanceUsd));
+  const summary: RebalanceSummary = {
+    id: workflowId,
+    session,
+    status: 'awaiting_transfer',
+    amountNeededUsd,
+    warmBalanceUsd: input.warmBalanceUsd,
+    startedAt: new Date(Date.now()).toISOString(),
+  };
+  let confirmation: TransferConfirmation | undefined;
+  let rejection: { by: string; reason: string } | undefined;
+  let step = 0;
+
+  const audit = (name: string, detail: string) =>
+    records.recordAudit({ id: `${workflowId}/${++step}/${name}`, type: 'rebalance_step', actor: session, data: { rebalance: workflowId, step: name, detail } });
+  const alert = (name: AlertName, message: string, severity?: AlertSeverity) =>
+    records.sendAlert({ alert: makeAlert(name, { message, at: new Date(Date.now()).toISOString(), scope: { exchange: input.exchange, account: input.account, subject: `rebalance-${step}` }, severity }), actor: workflowId });
+
+  const checkOperator = (by: string) => {
+    if (!input.operators.includes(by)) throw new Error(`by: ${by || '(empty)'} is not an authorized operator`);
+  };
+  setHandler(
+    confirmTransferUpdate,
+    (c) => {
+      confirmation = c;
+      return summary;
+    },
+    {
+      validator: (c) => {
+        checkOperator(c.by);
+        if (summary.status !== 'awaiting_transfer') throw new Error(`status: this rebalance is ${summary.status}, not awaiting a transfer`);
+        if (typeof c.amountUsd !== 'number' || !Number.isFinite(c.amountUsd) || c.amountUsd <= 0) throw new Error('amountUsd: must be a positive number');
+        // A typo of an extra zero or two is caught here rather than waited on for hours.
+        const plausible = Math.max(amountNeededUsd * 10, input.thresholdUsd * 10, input.coldUsd);
+        if (c.amountUsd > plausible) throw new Error(`amountUsd: ${c.amountUsd} is implausible (more than ${plausible})`);
+        if (typeof c.reference !== 'string' || !/^[\w.:/-]{3,128}$/.test(c.reference)) throw new Error('reference: must be 3-128 letters, digits or . : / - _');
+      },
+    },
+  );
+  setHandler(
+    rejectRebalanceUpdate,
+    (r) => {
+      rejection = r;
+      return summary;
+    },
+    {
+      validator: (r) => {
+        checkOperator(r.by);
+        if (summary.status !== 'awaiting_transfer') throw new Error(`status: this rebalance is ${summary.status}, not awaiting a transfer`);
+        if (!r.reason?.trim()) throw new Error('reason: a reason is required');
+      },
+    },
+  );
+  setHandler(rebalanceStatusQuery, () => summary);
+
+  // Step 1-2: detected, operator alerted.
+  await audit('detected', `warm balance ${input.warmBalanceUsd.toFixed(2)} USD below ${input.thresholdUsd} USD`);
+  const ask = `${session}: warm balance ${input.warmBalanceUsd.toFixed(2)} USD is below ${input.thresholdUsd} USD. Move ${amountNeededUsd.toFixed(2)} USD cold -> warm by hand (exchange UI, 2FA), then confirm with /approve ${workflowId} <amountUsd> <reference>. Trading is paused until then.`;
+  await alert('low_balance', ask);
+  await audit('operator_alerted', `asked for ${amountNeededUsd.toFixed(2)} USD`);
+
+  // Step 3: the human wait, with reminders and escalation.
+  const reminderMs = (input.reminderEverySeconds ?? 30 * 60) * 1000;
+  const escalateMs = (input.escalateAfterSeconds ?? 2 * 3600) * 1000;
+  const giveUpMs = (input.giveUpAfterSeconds ?? 24 * 3600) * 1000;
+  const waitStarted = Date.now();
+  let escalated = false;
+  while (!confirmation && !rejection) {
+    const left = giveUpMs - (Date.now() - waitStarted);
+    if (left <= 0) break;
+    if (await condition(() => !!confirmation || !!rejection, Math.min(reminderMs, left))) break;
+    const waited = Date.now() - waitStarted;
+    if (!escalated && waited >= escalateMs) {
+      escalated = true;
+      await audit('escalated', `no answer after ${Math.round(waited / 60000)} min`);
+      await alert('low_balance', `ESCALATION: ${ask}`, 'CRITICAL');
+    } else {
+      await audit('reminder', `waiting ${Math.round(waited / 60000)} min`);
+      await alert('low_balance', `Reminder: ${ask}`);
+    }
+  }
+  if (rejection) {
+    summary.status = 'rejected';
+    await audit('rejected', `by ${rejection.by}: ${rejection.reason}`);
+    return summary;
+  }
+  if (!confirmation) {
+    summary.status = 'timed_out';
+    await audit('timed_out', 'no operator confirmation');
+    await alert('low_balance', `${session}: nobody confirmed the transfer in time; trading stays paused`, 'CRITICAL');
+    return summary;
+  }
+  await audit('transfer_confirmed', `by ${confirmation.by}: ${confirmation.amountUsd} USD, reference ${confirmation.reference}`);
+
+  // Step 5: the bot confirms the balance increase itself.
+  summary.status = 'confirming_balance';
+  const target = input.warmBalanceUsd + confirmation.amountUsd * (input.tolerance ?? 0.99);
+  const pollMs = (input.balancePollSeconds ?? 30) * 1000;
+  const deadline = Date.now() + (input.balanceTimeoutSeconds ?? 2 * 3600) * 1000;
+  let seen = 0;
+  for (;;) {
+    const snapshot = await exchange.snapshotAccount({ exchange: input.exchange, account: input.account, symbols: input.symbols });
+    seen = valuePortfolio(snapshot).total;
+    if (seen >= target) break;
+    if (Date.now() >= deadline) {
+      summary.status = 'timed_out';
+      await audit('balance_not_seen', `balance ${seen.toFixed(2)} USD, expected at least ${target.toFixed(2)}`);
+      await alert('low_balance', `${session}: the confirmed transfer did not show up (balance ${seen.toFixed(2)} USD); trading stays paused`, 'CRITICAL');
+      return summary;
+    }
+    await sleep(pollMs);
+  }
+  summary.warmBalanceUsd = seen;
+  await audit('balance_increase_seen', `balance now ${seen.toFixed(2)} USD`);
+
+  // Step 6: resume trading.
+  await getExternalWorkflowHandle(`session/${session}`).signal(rebalanceDoneSignal, { rebalance: workflowId, by: confirmation.by });
+  summary.status = 'completed';
+  await audit('session_resumed', `signalled session/${session}`);
+  return summary;
+}
