@@ -153,6 +153,16 @@ export const WardenConfig = z
       })
       .strict()
       .default({ tickSeconds: 5, failureThreshold: 5, maxTicksPerRun: 500 }),
+    /** Funds held outside the exchange, for the rebalancing procedure's tier arithmetic (seed section 3). */
+    wallets: z
+      .object({
+        coldUsd: z.number().nonnegative(),
+        hotUsd: z.number().nonnegative().default(0),
+        /** OS user names allowed to confirm transfers from the CLI (Telegram operators are allowed by id). */
+        cliOperators: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'must be a user name' })).default([]),
+      })
+      .strict()
+      .optional(),
     incidents: z
       .object({
         /** The seed's detection budget: escalate when nobody acknowledges within it. */

@@ -28,6 +28,15 @@ export function sessionInputFor(config: WardenConfig, account: ExchangeAccountCo
     tickSeconds: config.sessions.tickSeconds,
     failureThreshold: config.sessions.failureThreshold,
     maxTicksPerRun: config.sessions.maxTicksPerRun,
+    ...(config.wallets
+      ? {
+          rebalance: {
+            coldUsd: config.wallets.coldUsd,
+            hotUsd: config.wallets.hotUsd,
+            operators: [...(config.telegram?.operatorIds ?? []).map((id) => `tg:${id}`), ...config.wallets.cliOperators.map((u) => `cli:${u}`)],
+          },
+        }
+      : {}),
   };
 }
 

@@ -401,8 +401,6 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   async function startRebalance(value: number): Promise<void> {
     const id = `${rebalanceWorkflowId(input.exchange, input.account)}/${++s.rebalances}`;
     s.mode = 'paused';
-    s.rebalancing = id;
-    await sessionEvent('rebalance_started', `warm balance ${value.toFixed(2)} USD below ${input.risk.lowBalanceUsd} USD: ${id}`);
     await startChild(rebalanceWorkflow, {
       workflowId: id,
       args: [{ ...input.rebalance!, exchange: input.exchange, account: input.account, symbols: input.symbols, warmBalanceUsd: value, thresholdUsd: input.risk.lowBalanceUsd }],
@@ -410,6 +408,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `Manual top-up for ${session}: warm balance ${value.toFixed(2)} USD`,
     });
+    s.rebalancing = id;
+    await sessionEvent('rebalance_started', `warm balance ${value.toFixed(2)} USD below ${input.risk.lowBalanceUsd} USD: ${id}`);
   }
 
   /** The breaker was opened by recordFailure: do what tripping does (audit, cancel, alert). */
