@@ -105,7 +105,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     summary: input.summary,
     openedAt: new Date(Date.now()).toISOString(),
     cause: input.cause,
-    triggers: 1,
+    // Incidents open by signal-with-start: the start's own signal is the first trigger.
+    triggers: 0,
     timeline: [],
   };
   let contain: { by: string; approve: boolean } | undefined;
@@ -130,7 +131,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   setHandler(incidentStatusQuery, () => st);
   setHandler(retriggerSignal, ({ detail }) => {
     st.triggers += 1;
-    void note(`trigger repeated: ${detail}`);
+    if (st.triggers > 1) void note(`trigger repeated: ${detail}`);
   });
   setHandler(
     acknowledgeUpdate,

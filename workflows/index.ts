@@ -3,3 +3,4 @@ export { deskWorkflow } from './desk';
 export { credentialInventoryWorkflow } from './credential-inventory';
 export { tradingSessionWorkflow } from './trading-session';
 export { rebalanceWorkflow } from './rebalance';
+export { incidentWorkflow } from './incident';
