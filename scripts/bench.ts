@@ -4,9 +4,12 @@
  * `-- --only a,b` runs a subset.
  */
 import { auditThroughput, spoolRecovery } from './bench/audit';
+import { orderRoundTrip } from './bench/orders';
+import { killSwitch } from './bench/killswitch';
+import { sessionCapacity } from './bench/capacity';
 import type { Benchmark, Figure } from './bench/types';
 
-const BENCHMARKS: Benchmark[] = [auditThroughput, spoolRecovery];
+const BENCHMARKS: Benchmark[] = [auditThroughput, spoolRecovery, orderRoundTrip, killSwitch, sessionCapacity];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

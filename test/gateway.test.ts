@@ -57,14 +57,14 @@ describe.each(VENUE_IDS)('gateway on %s (real ccxt against the simulator)', (ven
     expect(await gw.cancelOrder(placed.order.id, 'BTC/USDT')).toBe('already_closed');
   });
 
-  it('cancels every open order', async () => {
+  it('cancels every open order, past the venue page size (bybit lists 20 by default)', async () => {
     const price = h.sim.price('BTC/USDT');
-    const ids = [cid(), cid(), cid()];
-    for (const id of ids) await gw.placeOrder(farBuy(price), id, { lookupFirst: false });
+    const ids = Array.from({ length: 30 }, () => cid());
+    await Promise.all(ids.map((id, i) => gw.placeOrder({ ...farBuy(price), price: farBuy(price).price! - i }, id, { lookupFirst: false })));
     const cancelled = await gw.cancelAll(['BTC/USDT', 'ETH/USDT']);
-    expect(cancelled.map((o) => o.clientOrderId)).toEqual(expect.arrayContaining(ids));
+    expect(cancelled.map((o) => o.clientOrderId).sort()).toEqual([...ids].sort());
     expect((await gw.accountState(['BTC/USDT'])).openOrders).toEqual([]);
-    expect(h.sim.orders(venue, 'main').filter((o) => ids.includes(o.clientOrderId ?? '')).map((o) => o.status)).toEqual(['canceled', 'canceled', 'canceled']);
+    expect(h.sim.orders(venue, 'main').filter((o) => ids.includes(o.clientOrderId ?? '')).every((o) => o.status === 'canceled')).toBe(true);
   });
 
   it("reads the key's permissions from the venue's own endpoint", async () => {

@@ -74,6 +74,8 @@ export interface SessionStatus {
   worker?: string;
   /** Set while trading waits for a manual cold -> warm top-up. */
   rebalancing?: string;
+  /** How late each of the last ticks started after its timer was due, ms (worker saturation shows here). */
+  recentTickLagMs?: number[];
 }
 
 export const stopUpdate = defineUpdate<StopReport, [StopRequest]>('stop');
@@ -168,6 +170,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   let marks = { value: 0, dailyPnlPct: 0, drawdownPct: 0 };
   let lastRefusals: string[] = [];
   let refusedLastTick = new Set<string>();
+  const recentTickLagMs: number[] = [];
   let stopRequested: OperatorRequest | undefined;
   let placing = 0;
   let wake = false;
@@ -191,6 +194,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     failovers: s.failovers,
     worker: s.lastWorker,
     rebalancing: s.rebalancing,
+    recentTickLagMs,
   });
 
   const alert = (name: AlertName, message: string) =>
@@ -288,7 +292,12 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     // a revoked key has nothing left to observe with, and isolated credentials must not be used.
     if (s.breaker.trippedBy !== 'auth' && !(s.breaker.trippedBy === 'incident' && isOpen(s.breaker))) await runTick();
     wake = false;
-    await condition(() => wake, tickMs);
+    const due = Date.now() + tickMs;
+    if (!(await condition(() => wake, tickMs))) {
+      // Workflow time is the start of the task that woke us: the lag is how long the task waited.
+      recentTickLagMs.push(Date.now() - due);
+      if (recentTickLagMs.length > 50) recentTickLagMs.shift();
+    }
   }
 
   // Let an in-flight stop or resume finish before handing over to the next run.

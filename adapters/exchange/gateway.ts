@@ -168,16 +168,24 @@ export class ExchangeGateway {
     }
   }
 
-  /** Cancels every open order on these symbols and returns what it cancelled. okx has no cancel-all in ccxt: one by one. */
-  async cancelAll(symbols: string[]): Promise<OpenOrder[]> {
-    const open = (await this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchOpenOrders(s))))).flat().map(toOpenOrder);
-    if (!open.length) return [];
-    if (this.venue !== 'okx' && this.exchange.has['cancelAllOrders']) {
-      await this.call(false, () => Promise.all([...new Set(open.map((o) => o.symbol))].map((s) => this.exchange.cancelAllOrders(s))));
-    } else {
-      await Promise.all(open.map((o) => this.cancelOrder(o.id, o.symbol)));
+  /**
+   * Cancels every open order on these symbols and returns what it cancelled.
+   * Venues page their open-order lists (bybit returns 20 by default), so it
+   * repeats until a fetch comes back empty. okx has no cancel-all in ccxt: one by one.
+   */
+  async cancelAll(symbols: string[], maxRounds = 20): Promise<OpenOrder[]> {
+    const cancelled = new Map<string, OpenOrder>();
+    for (let round = 0; round < maxRounds; round++) {
+      const open = (await this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchOpenOrders(s, undefined, 50))))).flat().map(toOpenOrder);
+      if (!open.length) return [...cancelled.values()];
+      if (this.venue !== 'okx' && this.exchange.has['cancelAllOrders']) {
+        await this.call(false, () => Promise.all([...new Set(open.map((o) => o.symbol))].map((s) => this.exchange.cancelAllOrders(s))));
+      } else {
+        await Promise.all(open.map((o) => this.cancelOrder(o.id, o.symbol)));
+      }
+      for (const o of open) cancelled.set(o.id, { ...o, status: 'canceled' });
     }
-    return open.map((o) => ({ ...o, status: 'canceled' as const }));
+    throw new GatewayError('retryable', this.venue, 'Incomplete', `${this.venue}: open orders remain after ${maxRounds} cancel rounds`);
   }
 
   /** The key's own permissions as the venue reports them, in one shape for the auditor. */
