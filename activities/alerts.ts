@@ -4,10 +4,14 @@ import type { ActivityDeps } from './deps';
 
 export function createAlertActivities(deps: ActivityDeps) {
   return {
-    /** Delivers an alert on every channel; throws (so Temporal retries) only if no channel took it. */
+    /**
+     * Delivers an alert on every channel. A channel that failed makes the
+     * activity fail, so Temporal retries it durably; channels that already
+     * delivered are not sent the alert again.
+     */
     async sendAlert(input: { alert: Alert; actor: string }): Promise<AlertOutcome> {
       const outcome = await deps.alerts.route(input.alert, input.actor);
-      if (!outcome.suppressed && outcome.delivered.length === 0) throw new Error(`alert ${input.alert.dedupKey} not delivered: ${outcome.failed.join(', ')} failed`);
+      if (outcome.failed.length) throw new Error(`alert ${input.alert.dedupKey} not delivered on ${outcome.failed.join(', ')}`);
       return outcome;
     },
 

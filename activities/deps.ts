@@ -7,6 +7,7 @@ import type { GatewayProvider } from '../adapters/exchange/provider';
 import type { Logger } from '../adapters/logger';
 import type { DeskMetrics } from '../adapters/metrics';
 import type { SecretsStore } from '../adapters/secrets/types';
+import type { SecretRotator } from '../adapters/secrets/rotation';
 
 /** Everything activities reach the outside world through; entry points and tests wire it. */
 export interface ActivityDeps {
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   metrics: DeskMetrics;
   audit: AuditRecorder;
   secrets: SecretsStore;
+  /** Stages and promotes rotated keys; absent, credential rotation refuses to promote. */
+  rotator?: SecretRotator;
   gateways: GatewayProvider;
   alerts: AlertRouter;
   /** Reads the trail back (incident investigation). */

@@ -9,6 +9,7 @@ import { createCredentialActivities } from './credentials';
 import type { ActivityDeps } from './deps';
 import { createDeskActivities } from './desk';
 import { createIncidentActivities } from './incidents';
+import { createSecurityActivities } from './security';
 import { createTradingActivities } from './trading';
 
 export type { ActivityDeps } from './deps';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTradingActivities(deps),
     ...createAlertActivities(deps),
     ...createIncidentActivities(deps),
+    ...createSecurityActivities(deps),
   };
 }
 

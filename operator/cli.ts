@@ -3,6 +3,11 @@ import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from 
 import { registerAuditCommands } from './commands/audit';
 import { registerDeskCommands } from './commands/desk';
 import { registerSimCommands } from './commands/sim';
+import { registerSessionCommands } from './commands/session';
+import { registerOperateCommands } from './commands/operate';
+import { registerBotCommands } from './commands/bot';
+import { registerIncidentCommands } from './commands/incident';
+import type { DeskControl } from './desk-control';
 
 /** What every subcommand receives: the validated config, loaded lazily so `--help` needs none. */
 export interface CliContext {
@@ -24,7 +29,19 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
   registerDeskCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerSimCommands(program, ctx);
+  registerSessionCommands(program, ctx);
+  registerOperateCommands(program, ctx, () => temporalDesk(ctx));
+  registerBotCommands(program, ctx);
+  registerIncidentCommands(program, ctx);
   return program;
+}
+
+/** The Temporal-backed desk for one CLI command; `close` ends its connection afterwards. */
+async function temporalDesk(ctx: CliContext): Promise<DeskControl & { close(): Promise<void> }> {
+  const { config } = ctx.config();
+  const [{ connectClient }, { TemporalDeskControl }] = await Promise.all([import('../workers/temporal-connection'), import('./temporal-desk-control')]);
+  const client = await connectClient(config.temporal);
+  return Object.assign(new TemporalDeskControl(client, config), { close: () => client.connection.close() });
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -7,9 +7,10 @@ import { auditThroughput, spoolRecovery } from './bench/audit';
 import { orderRoundTrip } from './bench/orders';
 import { killSwitch } from './bench/killswitch';
 import { sessionCapacity } from './bench/capacity';
+import { failover } from './bench/failover';
 import type { Benchmark, Figure } from './bench/types';
 
-const BENCHMARKS: Benchmark[] = [auditThroughput, spoolRecovery, orderRoundTrip, killSwitch, sessionCapacity];
+const BENCHMARKS: Benchmark[] = [auditThroughput, spoolRecovery, orderRoundTrip, killSwitch, failover, sessionCapacity];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

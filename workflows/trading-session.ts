@@ -133,10 +133,15 @@ export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
 };
 const orders = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
-/** Alerts and audit never block trading for long, but are retried durably. */
+/** Audit writes are retried durably. */
 const records = proxyActivities<DeskActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+/** Alert delivery retries in the background for about half an hour; it never holds up a tick. */
+const alerting = proxyActivities<DeskActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '60 seconds', maximumAttempts: 40 },
 });
 /** Local activities run on the worker that runs this workflow's tasks: that is how the session knows its worker. */
 const local = proxyLocalActivities<DeskActivities>({ startToCloseTimeout: '5 seconds' });
@@ -197,8 +202,15 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     recentTickLagMs,
   });
 
-  const alert = (name: AlertName, message: string) =>
-    records.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope: ref }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
+  const pendingAlerts = new Set<Promise<unknown>>();
+  /** Fire and forget: a Telegram outage must not stop the desk from trading or stopping. */
+  const alert = async (name: AlertName, message: string) => {
+    const p = alerting.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope: ref }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
+    // Runs started before this change awaited each alert; replaying them must do the same.
+    if (!patched('fire-and-forget-alerts')) return void (await p);
+    pendingAlerts.add(p);
+    void p.finally(() => pendingAlerts.delete(p));
+  };
 
   const sessionEvent = (event: string, detail: string) =>
     records.recordAudit({ id: auditId(event), type: 'session_event', actor: session, data: { session, event, detail } });
@@ -300,8 +312,9 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     }
   }
 
-  // Let an in-flight stop or resume finish before handing over to the next run.
+  // Let an in-flight stop or resume finish, and alerts go out, before handing over to the next run.
   await condition(allHandlersFinished);
+  await condition(() => pendingAlerts.size === 0, '5 minutes');
   // The next run may start on any worker: failover detection starts afresh there.
   return continueAsNew<typeof tradingSessionWorkflow>({
     ...input,

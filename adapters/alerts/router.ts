@@ -41,19 +41,24 @@ export class AlertRouter {
     // The incident opens even when the message is a suppressed repeat: the runbook counts triggers.
     if (alert.incident && this.opts.onIncident) await this.opts.onIncident(alert);
     const window = this.opts.dedupWindowMs ?? 10 * 60_000;
-    const last = this.lastSent.get(alert.dedupKey);
-    if (last !== undefined && now - last < window) {
-      return { delivered: [], failed: [], suppressed: true };
-    }
+    const mark = (c: AlertChannel) => `${c.name}\u0000${alert.dedupKey}`;
+    // Per channel: a retry after Telegram failed goes to Telegram only, not to the log again.
+    const due = this.opts.channels.filter((c) => {
+      const last = this.lastSent.get(mark(c));
+      return last === undefined || now - last >= window;
+    });
+    if (!due.length) return { delivered: [], failed: [], suppressed: true };
+    // Marked before sending, so two routes of the same alert at once do not both go out.
+    due.forEach((c) => this.lastSent.set(mark(c), now));
     const text = formatAlert(alert);
-    const results = await Promise.allSettled(this.opts.channels.map((c) => c.deliver(text, alert)));
-    const delivered = this.opts.channels.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.name);
-    const failed = this.opts.channels.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.name);
-    if (delivered.length) this.lastSent.set(alert.dedupKey, now);
+    const results = await Promise.allSettled(due.map((c) => c.deliver(text, alert)));
+    const delivered = due.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.name);
+    const failed = due.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.name);
+    due.filter((c) => failed.includes(c.name)).forEach((c) => this.lastSent.delete(mark(c)));
     await this.opts.audit.record({
       type: 'alert',
       actor,
-      id: `alert/${alert.dedupKey}/${alert.at}`,
+      id: `alert/${alert.dedupKey}/${alert.at}/${delivered.join('+') || 'none'}`,
       data: { severity: alert.severity, condition: alert.name, message: alert.message, delivered: failed.length === 0 },
     });
     return { delivered, failed, suppressed: false };

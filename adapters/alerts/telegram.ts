@@ -7,16 +7,18 @@ import type { AlertChannel } from './router';
 
 /**
  * Bounded retries for every Telegram call the desk makes. The plugin's own
- * defaults retry forever; an alert or a reply must give up in seconds so the
- * caller (an activity, the bot) can decide what to do.
- * - 429 flood limits: waited out when `retry_after` <= maxDelaySeconds.
- * - 5xx: retried with the plugin's 3 s, 6 s... backoff, inside the same attempt budget.
- * - network errors: rethrown, because the plugin retries those without any bound.
+ * defaults retry forever; an alert or a reply must give up within seconds so
+ * the caller (the alert activity, the bot) decides what happens next.
+ * - 429 flood limits: waited out when `retry_after` <= maxDelaySeconds, at most
+ *   twice (the plugin also waits after the last attempt: worst case ~9 s).
+ * - 5xx and network errors: rethrown at once. The plugin's backoff for them
+ *   starts at 3 s and doubles regardless of maxDelaySeconds, and its network
+ *   retry loop has no bound at all.
  */
 export const TELEGRAM_RETRY: Readonly<AutoRetryOptions> = {
   maxRetryAttempts: 2,
-  maxDelaySeconds: 5,
-  rethrowInternalServerErrors: false,
+  maxDelaySeconds: 3,
+  rethrowInternalServerErrors: true,
   rethrowHttpErrors: true,
 };
 
@@ -74,7 +76,7 @@ export class TelegramAlertChannel implements AlertChannel {
     if (this.client?.token !== token) {
       // Also scrubbed if the store handing it out did not register it.
       registerSecret(token);
-      const api = new Api(token, { apiRoot: this.opts.apiRoot, timeoutSeconds: this.opts.timeoutSeconds ?? 10 });
+      const api = new Api(token, { apiRoot: this.opts.apiRoot, timeoutSeconds: this.opts.timeoutSeconds ?? 5 });
       api.config.use(boundedAutoRetry(this.opts.retry));
       this.client = { token, api };
     }

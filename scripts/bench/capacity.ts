@@ -4,7 +4,7 @@ import { statusQuery, stopUpdate } from '../../workflows/trading-session';
 import { benchEnv, round, stats } from './env';
 import type { Benchmark } from './types';
 
-const STEPS = [5, 10, 20, 40];
+const STEPS = [5, 10, 20, 30, 40];
 const MEASURE_MS = 15_000;
 
 /** How many 1 s-tick sessions one worker carries with p99 tick lag under 1 s. */

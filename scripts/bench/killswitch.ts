@@ -3,6 +3,14 @@ import { startSession } from '../../workers/sessions';
 import { statusQuery } from '../../workflows/trading-session';
 import { benchEnv, round } from './env';
 import type { Benchmark } from './types';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AlertRouter } from '../../adapters/alerts/router';
+import { AuditTrail } from '../../adapters/audit/trail';
+import { createLogger } from '../../adapters/logger';
+import { createOperatorBot } from '../../operator/telegram/bot';
+import { startFakeTelegram, textUpdate } from '../../test/helpers/fake-telegram';
 
 const VENUES: ExchangeId[] = ['binance', 'okx', 'bybit'];
 const ORDERS = 50;
@@ -59,11 +67,35 @@ export const killSwitch: Benchmark = {
       const killMs = performance.now() - k0;
       const cancelled = reports.reduce((n, r) => n + r.cancelled.length, 0);
       if (openCount() !== 0 || cancelled !== VENUES.length * ORDERS) throw new Error(`kill switch left ${openCount()} open, reported ${cancelled}`);
+
+      // The same through Telegram: /stop handled by the bot (fake Bot API on loopback) until every order is cancelled.
+      await placeAll('tg');
+      const tg = await startFakeTelegram();
+      const logger = createLogger({ level: 'silent' });
+      const audit = await AuditTrail.open({ dir: mkdtempSync(join(tmpdir(), 'bench-bot-')) });
+      const bot = createOperatorBot({
+        token: tg.token,
+        apiRoot: tg.apiRoot,
+        telegram: { chatId: 4242, operatorIds: [42] },
+        desk,
+        audit,
+        alerts: new AlertRouter({ channels: [], audit, logger }),
+        logger,
+        botInfo: tg.botInfo,
+      });
+      const t0 = performance.now();
+      await bot.bot.handleUpdate(textUpdate({ userId: 42, chatId: 4242 }, '/stop bench'));
+      const telegramMs = performance.now() - t0;
+      const leftTg = openCount();
+      await tg.close();
+      await audit.close();
+      if (leftTg !== 0) throw new Error(`/stop left ${leftTg} orders open`);
       return {
         orders_cancelled: { value: cancelled, unit: 'orders' },
         kill_switch_latency: { value: round(killMs, 1), unit: 'ms' },
         direct_ccxt_floor: { value: round(floorMs, 1), unit: 'ms' },
         overhead: { value: round(killMs - floorMs, 1), unit: 'ms' },
+        telegram_stop_to_all_cancelled: { value: round(telegramMs, 1), unit: 'ms' },
       };
     } finally {
       await env.close();

@@ -32,6 +32,17 @@ export interface RecordedCall {
   payload: Record<string, unknown>;
   /** The HTTP status the fake answered with. */
   status: number;
+  /** The JSON body answered (getUpdates: when the poll was opened, so none). */
+  response?: BotApiBody;
+}
+
+/** What the Bot API answers: a result, or an error code and description. */
+export interface BotApiBody {
+  ok: boolean;
+  result?: unknown;
+  error_code?: number;
+  description?: string;
+  parameters?: { retry_after?: number };
 }
 
 type Failure = { kind: 'flood'; retryAfter: number } | { kind: 'server'; status: number };
@@ -126,7 +137,7 @@ export async function startFakeTelegram(opts: { token?: string; botInfo?: UserFr
   const badRequest = (description: string) => ({ status: 400, body: { ok: false, error_code: 400, description: `Bad Request: ${description}` } });
   const ok = (result: unknown) => ({ status: 200, body: { ok: true, result } });
 
-  function answer(method: string, p: Record<string, unknown>): { status: number; body: unknown } | 'poll' {
+  function answer(method: string, p: Record<string, unknown>): { status: number; body: BotApiBody } | 'poll' {
     switch (method) {
       case 'getMe':
         return ok(botInfo);
@@ -160,8 +171,8 @@ export async function startFakeTelegram(opts: { token?: string; botInfo?: UserFr
     if (!m) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, callToken, method] = m as unknown as [string, string, string];
     const payload = await readPayload(req);
-    const reply = (status: number, body: unknown) => {
-      record({ method, token: callToken, payload, status });
+    const reply = (status: number, body: BotApiBody) => {
+      record({ method, token: callToken, payload, status, response: body });
       send(status, body);
     };
     if (callToken !== token) return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' });

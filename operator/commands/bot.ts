@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../cli';
+import { createAwsClients } from '../../adapters/aws';
+import { openAuditTrail } from '../../adapters/audit';
+import { AlertRouter } from '../../adapters/alerts/router';
+import { createLogger } from '../../adapters/logger';
+import { createMetrics } from '../../adapters/metrics';
+import { createSecretsStore } from '../../adapters/secrets';
+import { alertChannels } from '../../workers/alert-channels';
+import { untilSignal } from '../../workers/desk-process';
+import { connectClient } from '../../workers/temporal-connection';
+import { createOperatorBot } from '../telegram/bot';
+import { TemporalDeskControl } from '../temporal-desk-control';
+
+/** `warden bot`: the Telegram operator bot, long polling; the token comes from the secrets store. */
+export function registerBotCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('bot')
+    .description('run the Telegram operator bot (commands: /status /stop /resume /pause /balance /pnl /rebalances /approve /reject /incidents /help)')
+    .action(async () => {
+      const loaded = ctx.config();
+      const { config } = loaded;
+      if (!config.telegram) throw new Error('telegram: the config has no telegram section (chatId, operatorIds)');
+      const logger = createLogger({ name: 'warden-bot' });
+      const aws = createAwsClients(config.aws);
+      // The bot keeps its own spool beside the worker's: two writers never share a hash chain.
+      const audit = await openAuditTrail(config, { stateDir: `${loaded.stateDir}/bot`, s3: aws.s3, logger });
+      const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: 'operator-bot' });
+      const client = await connectClient(config.temporal);
+      const desk = new TemporalDeskControl(client, config);
+      const alerts = new AlertRouter({ channels: await alertChannels(config, secrets, logger), audit, logger, onIncident: (a) => desk.incident.openFromAlert(a) });
+      const bot = createOperatorBot({
+        token: await secrets.getTelegramToken(),
+        apiRoot: config.telegram.apiRoot,
+        telegram: config.telegram,
+        desk,
+        audit,
+        alerts,
+        metrics: createMetrics(),
+        logger,
+      });
+      const running = bot.start();
+      ctx.out(`operator bot polling for chat ${config.telegram.chatId} (${config.telegram.operatorIds.length} operator(s))`);
+      await Promise.race([untilSignal(), running]);
+      await bot.stop();
+      await running.catch(() => undefined);
+      await audit.close();
+      await client.connection.close();
+    });
+}

@@ -1,0 +1,182 @@
+import { userInfo } from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { ZodType } from 'zod';
+import { sanitize } from '../../adapters/redact';
+import type { IncidentSeverity } from '../../domain/severity';
+import type { CliContext } from '../cli';
+import type { DeskControl, Operator } from '../desk-control';
+import { amountUsdArg, idArg, reasonArg, referenceArg, severityArg, stopReason, summaryArg } from '../telegram/args';
+import {
+  formatBalances,
+  formatIncident,
+  formatIncidents,
+  formatModes,
+  formatPnl,
+  formatRebalance,
+  formatRebalances,
+  formatSessions,
+  formatStopFailed,
+  formatStopped,
+  usd,
+} from '../telegram/format';
+
+/** `cli:<os user>`: who ran the command, as the workflows and the audit trail record it. */
+export function cliOperator(): Operator {
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the uid still identifies the caller.
+    name = `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+  return { id: `cli:${name}`, channel: 'cli' };
+}
+
+/** A commander parser from the same zod rule the bot uses, failing with the flag's name. */
+function check<T>(schema: ZodType<T>, flag: string) {
+  return (value: string): T => {
+    const r = schema.safeParse(value);
+    if (!r.success) throw new InvalidArgumentError(`${flag}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    return r.data;
+  };
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+const isClosable = (d: unknown): d is Closable => typeof (d as Partial<Closable>).close === 'function';
+
+/**
+ * The bot's commands on the command line (same DeskControl, same rules, same
+ * text). `desk` is called only when a command runs, so `--help` needs no
+ * Temporal; if what it returns has `close()`, that is called afterwards.
+ */
+export function registerOperateCommands(program: Command, ctx: CliContext, desk: () => Promise<DeskControl>): void {
+  async function withDesk<T>(fn: (d: DeskControl) => Promise<T>): Promise<T> {
+    const d = await desk();
+    try {
+      return await fn(d);
+    } finally {
+      if (isClosable(d)) await d.close();
+    }
+  }
+  const print = (json: boolean | undefined, data: unknown, text: string) => ctx.out(json ? JSON.stringify(data) : text);
+
+  program
+    .command('stop')
+    .description('KILL SWITCH: stop every trading session and cancel all open orders now (no confirmation)')
+    // The kill switch never refuses because of its reason: it is cleaned and clipped instead.
+    .option('--reason <text>', 'why (recorded in the audit trail)', (v: string) => stopReason(v, 'kill switch via CLI'))
+    .action(async (opts: { reason?: string }) => {
+      const reason = opts.reason ?? 'kill switch via CLI';
+      const reports = await withDesk((d) => d.stopAll(cliOperator(), reason)).catch((err: unknown) => {
+        const message = sanitize(err instanceof Error ? err.message : String(err));
+        throw new Error(formatStopFailed(message, 'Revoke the exchange API keys at the exchange now.'));
+      });
+      ctx.out(formatStopped(reports, reason));
+    });
+
+  program
+    .command('pause')
+    .description('pause new orders on every session (open orders stay)')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)', check(reasonArg, '--reason'))
+    .action(async (opts: { reason: string }) => {
+      const sessions = await withDesk((d) => d.pauseAll(cliOperator(), opts.reason));
+      ctx.out(formatModes('Paused', sessions, opts.reason));
+    });
+
+  program
+    .command('resume')
+    .description('resume trading on every session and re-arm open circuit breakers')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)', check(reasonArg, '--reason'))
+    .action(async (opts: { reason: string }) => {
+      const sessions = await withDesk((d) => d.resumeAll(cliOperator(), opts.reason));
+      ctx.out(formatModes('Resumed', sessions, opts.reason));
+    });
+
+  program
+    .command('sessions')
+    .description('status of every trading session')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const sessions = await withDesk((d) => d.sessions());
+      print(opts.json, sessions, formatSessions(sessions));
+    });
+
+  program
+    .command('balance')
+    .description('balances per session')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const sessions = await withDesk((d) => d.sessions());
+      print(opts.json, sessions.map((s) => ({ session: s.session, positions: s.positions })), formatBalances(sessions));
+    });
+
+  program
+    .command('pnl')
+    .description('portfolio value, daily P&L and drawdown per session')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const sessions = await withDesk((d) => d.sessions());
+      print(opts.json, sessions.map((s) => ({ session: s.session, ...s.pnl })), formatPnl(sessions));
+    });
+
+  program
+    .command('rebalances')
+    .description('manual cold -> warm transfers: waiting, confirming, done')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withDesk((d) => d.rebalances());
+      print(opts.json, list, formatRebalances(list));
+    });
+
+  program
+    .command('approve')
+    .description('confirm the cold -> warm transfer you made by hand (the desk then checks the balance)')
+    .argument('<id>', 'rebalance id', check(idArg, '<id>'))
+    .requiredOption('--amount <usd>', 'amount transferred, in USD', check(amountUsdArg, '--amount'))
+    .requiredOption('--reference <ref>', 'your transfer reference (exchange or tx id)', check(referenceArg, '--reference'))
+    .action(async (id: string, opts: { amount: number; reference: string }) => {
+      const r = await withDesk((d) => d.confirmTransfer(id, cliOperator(), { amountUsd: opts.amount, reference: opts.reference }));
+      ctx.out(`Transfer of ${usd(opts.amount)} recorded (ref ${opts.reference}).\n${formatRebalance(r)}`);
+    });
+
+  program
+    .command('reject')
+    .description('reject a rebalance request')
+    .argument('<id>', 'rebalance id', check(idArg, '<id>'))
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)', check(reasonArg, '--reason'))
+    .action(async (id: string, opts: { reason: string }) => {
+      const r = await withDesk((d) => d.rejectRebalance(id, cliOperator(), opts.reason));
+      ctx.out(`Rejected.\n${formatRebalance(r)}`);
+    });
+
+  program
+    .command('incidents')
+    .description('open incidents')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withDesk((d) => d.incidents());
+      print(opts.json, list, formatIncidents(list));
+    });
+
+  const incident = program.command('incident').description('declare or acknowledge an incident (seed section 7)');
+  incident
+    .command('declare')
+    .description('declare an incident')
+    .requiredOption('--severity <SEV-n>', 'SEV-1 (fund loss, breach) to SEV-4 (minor)', check(severityArg, '--severity'))
+    .requiredOption('--summary <text>', 'what is happening', check(summaryArg, '--summary'))
+    .action(async (opts: { severity: IncidentSeverity; summary: string }) => {
+      const i = await withDesk((d) => d.declareIncident(cliOperator(), { severity: opts.severity, summary: opts.summary }));
+      ctx.out(`Incident declared.\n${formatIncident(i)}`);
+    });
+  incident
+    .command('ack')
+    .description('acknowledge an incident')
+    .argument('<id>', 'incident id', check(idArg, '<id>'))
+    .action(async (id: string) => {
+      const i = await withDesk((d) => d.acknowledgeIncident(id, cliOperator()));
+      ctx.out(`Acknowledged.\n${formatIncident(i)}`);
+    });
+}

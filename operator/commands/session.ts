@@ -1,0 +1,82 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { userInfo } from 'node:os';
+import type { CliContext } from '../cli';
+import { ExchangeId } from '../../config/schema';
+import { sessionInputFor, startSession } from '../../workers/sessions';
+import { connectClient } from '../../workers/temporal-connection';
+import { sessionWorkflowId, statusQuery, stopUpdate, type SessionStatus } from '../../workflows/trading-session';
+
+function exchangeFlag(value: string): ExchangeId {
+  const r = ExchangeId.safeParse(value);
+  if (!r.success) throw new InvalidArgumentError(`--exchange: must be one of binance, okx, bybit (got "${value}")`);
+  return r.data;
+}
+
+export function formatSession(s: SessionStatus): string {
+  const breaker = s.breaker.status === 'open' ? `breaker OPEN (${s.breaker.trippedBy}: ${s.breaker.reason})` : 'breaker closed';
+  return `${s.session}: ${s.mode}, ${breaker}, value ${s.pnl.value.toFixed(2)} USD, day ${s.pnl.dailyPnlPct.toFixed(2)}%, drawdown ${s.pnl.drawdownPct.toFixed(2)}%, ${s.openOrders.length} open order(s), ${s.orderSeq} placed, ${s.ticks} ticks${s.rebalancing ? `, waiting for ${s.rebalancing}` : ''}`;
+}
+
+/** `warden session start|status|stop`: one account's trading session. */
+export function registerSessionCommands(program: Command, ctx: CliContext): void {
+  const session = program.command('session').description("the trading sessions (one per exchange account)");
+  const pick = (cmd: Command) =>
+    cmd.option('--exchange <id>', 'binance, okx or bybit', exchangeFlag).option('--account <name>', 'account name from the config');
+
+  pick(session.command('start').description('start (or attach to) the sessions of the configured accounts that have a strategy')).action(
+    async (opts: { exchange?: ExchangeId; account?: string }) => {
+      const { config } = ctx.config();
+      const accounts = config.exchanges.filter((x) => (!opts.exchange || x.exchange === opts.exchange) && (!opts.account || x.account === opts.account));
+      if (!accounts.length) throw new InvalidArgumentError('--exchange/--account: no configured account matches');
+      const client = await connectClient(config.temporal);
+      try {
+        for (const account of accounts) {
+          const input = sessionInputFor(config, account);
+          if (!input) {
+            ctx.out(`${account.exchange}/${account.account}: no strategy configured, not started`);
+            continue;
+          }
+          const handle = await startSession(client, config.temporal.taskQueue, input);
+          ctx.out(`${handle.workflowId}: running (run ${handle.firstExecutionRunId})`);
+        }
+      } finally {
+        await client.connection.close();
+      }
+    },
+  );
+
+  pick(session.command('status').description("a session's status (all configured sessions by default)"))
+    .option('--json', 'print JSON')
+    .action(async (opts: { exchange?: ExchangeId; account?: string; json?: boolean }) => {
+      const { config } = ctx.config();
+      const ids = config.exchanges
+        .filter((x) => (!opts.exchange || x.exchange === opts.exchange) && (!opts.account || x.account === opts.account))
+        .map((x) => sessionWorkflowId(x.exchange, x.account));
+      const client = await connectClient(config.temporal);
+      try {
+        const statuses = await Promise.all(ids.map((id) => client.workflow.getHandle(id).query(statusQuery).catch(() => undefined)));
+        for (const [i, s] of statuses.entries()) ctx.out(s ? (opts.json ? JSON.stringify(s) : formatSession(s)) : `${ids[i]}: not running`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  session
+    .command('stop')
+    .description('kill switch for one session: stop trading and cancel all its open orders')
+    .requiredOption('--exchange <id>', 'binance, okx or bybit', exchangeFlag)
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--reason <text>', 'why (audited)')
+    .action(async (opts: { exchange: ExchangeId; account: string; reason: string }) => {
+      const { config } = ctx.config();
+      const client = await connectClient(config.temporal);
+      try {
+        const report = await client.workflow
+          .getHandle(sessionWorkflowId(opts.exchange, opts.account))
+          .executeUpdate(stopUpdate, { args: [{ by: `cli:${userInfo().username}`, reason: opts.reason }] });
+        ctx.out(`${report.session}: stopped, ${report.cancelled.length} open order(s) cancelled`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+}

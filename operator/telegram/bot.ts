@@ -1,0 +1,189 @@
+/**
+ * The operator bot: the seed's Telegram kill switch (section 7) and the rest
+ * of the desk's operator commands. Authorization comes first for every
+ * update; parsing, execution and formatting live in their own files.
+ */
+import type { AutoRetryOptions } from '@grammyjs/auto-retry';
+import { Bot, InlineKeyboard, type Context } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type { AlertRouter } from '../../adapters/alerts/router';
+import { boundedAutoRetry, describeTelegramError } from '../../adapters/alerts/telegram';
+import type { AuditRecorder } from '../../adapters/audit/trail';
+import type { Logger } from '../../adapters/logger';
+import type { DeskMetrics } from '../../adapters/metrics';
+import { registerSecret } from '../../adapters/redact';
+import type { DeskControl, Operator } from '../desk-control';
+import { authorize, describeAttempt, telegramOperator } from './authorize';
+import { COMMANDS, parseCallbackData, parseCommand, resumeCallbackData, splitCommand } from './commands';
+import { ResumeConfirmations } from './confirmations';
+import { runCommand } from './execute';
+import { formatFailed, formatModes, formatResumePrompt, formatStopFailed } from './format';
+import { recordCommand } from './record';
+import { refuseUnauthorized } from './unauthorized';
+
+export interface OperatorBotOptions {
+  /** From the secrets store (`getTelegramToken()`), never env or argv. */
+  token: string;
+  apiRoot?: string;
+  telegram: { chatId: number; operatorIds: readonly number[] };
+  desk: DeskControl;
+  audit: AuditRecorder;
+  alerts: AlertRouter;
+  metrics?: Pick<DeskMetrics, 'unauthorizedAttempts'>;
+  logger: Logger;
+  /** Preset identity: skips getMe (tests, or a caller that already knows it). */
+  botInfo?: UserFromGetMe;
+  /** How long a /resume confirmation button stays valid. Default 5 minutes. */
+  confirmTtlMs?: number;
+  now?: () => number;
+  retry?: Partial<AutoRetryOptions>;
+}
+
+export interface OperatorBot {
+  bot: Bot;
+  /** Registers the command menu for the operator chat, then long-polls until stop(). Rejects if the token is refused (401). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once background work (unauthorized-access alerts) has finished. */
+  idle(): Promise<void>;
+}
+
+const NO_PREVIEW = { link_preview_options: { is_disabled: true } } as const;
+
+const errorMessage = (err: unknown) => describeTelegramError(err).slice(0, 200);
+
+export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
+  // Scrubbed from every log line even if the caller's store did not register it.
+  registerSecret(opts.token);
+  const logger = opts.logger.child({ component: 'operator-bot' });
+  const now = opts.now ?? Date.now;
+  const deps = { audit: opts.audit, logger, alerts: opts.alerts, metrics: opts.metrics, now, alertsInFlight: new Set<string>() };
+  const confirmations = new ResumeConfirmations(opts.confirmTtlMs ?? 5 * 60_000, now);
+  const background = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  };
+  /** Telegram UI niceties (button spinners, edits) must never block or undo a command. */
+  const quietly = (what: string, p: Promise<unknown>) => p.catch((err: unknown) => logger.warn(`${what} failed: ${errorMessage(err)}`));
+
+  const bot = new Bot(opts.token, { botInfo: opts.botInfo, client: opts.apiRoot ? { apiRoot: opts.apiRoot } : {} });
+  bot.api.config.use(boundedAutoRetry(opts.retry));
+  // Without a handler grammy stops polling on the first error; a reply that fails must not kill the kill switch.
+  bot.catch((err) => logger.error({ updateId: err.ctx.update.update_id }, `operator bot: ${errorMessage(err.error)}`));
+
+  // 1. Authorization, before anything else looks at the update. Refused senders get no reply at all.
+  bot.use(async (ctx, next) => {
+    const verdict = authorize({ userId: ctx.from?.id, chatId: ctx.chat?.id }, opts.telegram);
+    if (verdict.ok) return next();
+    const { alert } = await refuseUnauthorized(deps, {
+      userId: ctx.from?.id,
+      chatId: ctx.chat?.id,
+      username: ctx.from?.username,
+      what: describeAttempt(ctx.update),
+      why: verdict.why,
+    });
+    track(alert);
+  });
+
+  // 2. Commands: new text messages only (an edited "/stop" must not run again).
+  bot.on('message:text', async (ctx) => {
+    const line = splitCommand(ctx.message.text, ctx.me.username);
+    if (!line) return;
+    const op = telegramOperator(ctx.from.id);
+    const parsed = parseCommand(line.name, line.rest);
+    if (!parsed.ok) {
+      await recordCommand(deps, op, parsed.command, 'failed', parsed.error);
+      await ctx.reply(parsed.error, NO_PREVIEW);
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.name === 'resume') return askToResume(ctx, op, cmd.reason);
+    let result;
+    try {
+      // For /stop this is the first thing that happens after authorization: desk.stopAll.
+      result = await runCommand(opts.desk, op, cmd);
+    } catch (err) {
+      const message = errorMessage(err);
+      await recordCommand(deps, op, cmd.name, 'failed', message);
+      await ctx.reply(cmd.name === 'stop' ? formatStopFailed(message) : formatFailed(message), NO_PREVIEW);
+      return;
+    }
+    await recordCommand(deps, op, cmd.name, 'accepted', result.detail);
+    await ctx.reply(result.reply, NO_PREVIEW);
+  });
+
+  async function askToResume(ctx: Context & { chat: { id: number } }, op: Operator, reason: string): Promise<void> {
+    const pending = confirmations.create(op.id, reason, ctx.chat.id);
+    const keyboard = new InlineKeyboard().text('Confirm resume', resumeCallbackData('confirm', pending.nonce)).text('Cancel', resumeCallbackData('cancel', pending.nonce));
+    try {
+      const sent = await ctx.reply(formatResumePrompt(reason, Math.round(confirmations.ttlMs / 60_000)), { reply_markup: keyboard, ...NO_PREVIEW });
+      confirmations.bind(pending.nonce, sent.message_id);
+    } catch (err) {
+      await recordCommand(deps, op, 'resume', 'failed', `confirmation prompt not sent: ${errorMessage(err)}`);
+      throw err;
+    }
+    await recordCommand(deps, op, 'resume', 'accepted', `reason "${reason}"; awaiting confirmation`);
+  }
+
+  // 3. The /resume buttons. Only here, from an authorized presser, does trading resume.
+  bot.on('callback_query:data', async (ctx) => {
+    const op = telegramOperator(ctx.from.id);
+    const data = parseCallbackData(ctx.callbackQuery.data);
+    const message = ctx.callbackQuery.message;
+    if (!data || !message) {
+      await quietly('answerCallbackQuery', ctx.answerCallbackQuery({ text: 'Unknown button.' }));
+      return;
+    }
+    const command = `resume:${data.action}`;
+    const taken = confirmations.take(data.nonce, message.chat.id, message.message_id);
+    if (!taken.ok) {
+      await recordCommand(deps, op, command, 'failed', taken.why === 'expired' ? 'confirmation expired' : 'confirmation unknown or already used');
+      await quietly('answerCallbackQuery', ctx.answerCallbackQuery({ text: 'This button is no longer valid. Send /resume again.', show_alert: true }));
+      // An already-used button keeps the result it shows; an expired one says so.
+      if (taken.why === 'expired') await quietly('editMessageText', ctx.editMessageText('Resume: confirmation expired, nothing was done.'));
+      return;
+    }
+    const { reason, requestedBy } = taken.pending;
+    if (data.action === 'cancel') {
+      await recordCommand(deps, op, command, 'accepted', `resume requested by ${requestedBy} cancelled`);
+      await quietly('answerCallbackQuery', ctx.answerCallbackQuery({ text: 'Cancelled.' }));
+      await quietly('editMessageText', ctx.editMessageText(`Resume cancelled by ${op.id}. Nothing was done.`));
+      return;
+    }
+    await quietly('answerCallbackQuery', ctx.answerCallbackQuery({ text: 'Resuming...' }));
+    let sessions;
+    try {
+      sessions = await opts.desk.resumeAll(op, reason);
+    } catch (err) {
+      const failure = errorMessage(err);
+      await recordCommand(deps, op, command, 'failed', failure);
+      await ctx.editMessageText(formatFailed(failure));
+      return;
+    }
+    await recordCommand(deps, op, command, 'accepted', `reason "${reason}" (requested by ${requestedBy}); ${sessions.length} session(s)`);
+    await ctx.editMessageText(formatModes('Resumed', sessions, reason));
+  });
+
+  async function idle(): Promise<void> {
+    while (background.size) await Promise.allSettled([...background]);
+  }
+
+  return {
+    bot,
+    idle,
+    async start() {
+      const menu = Object.entries(COMMANDS).map(([command, spec]) => ({ command, description: spec.summary.slice(0, 256) }));
+      // Scoped to the operator chat: strangers who find the bot see no menu.
+      await quietly('setMyCommands', bot.api.setMyCommands(menu, { scope: { type: 'chat', chat_id: opts.telegram.chatId } }));
+      await bot.start({
+        allowed_updates: ['message', 'callback_query'],
+        onStart: (me) => logger.info({ bot: me.username, chatId: opts.telegram.chatId }, 'operator bot polling'),
+      });
+    },
+    async stop() {
+      await bot.stop();
+      await idle();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * What a browser test of the Temporal Web UI needs: Debian's Chromium driven by
+ * playwright-core, and a dev server of its own WITH the UI (the suite's shared
+ * server runs headless) with a real desk worker on it.
+ */
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { chromium, type Browser } from 'playwright-core';
+import type { ActivityDeps } from '../../activities';
+import { AlertRouter, LogAlertChannel } from '../../adapters/alerts/router';
+import { LocalReportStore } from '../../adapters/audit/report-store';
+import { AuditTrail } from '../../adapters/audit/trail';
+import { freePort } from '../../adapters/free-port';
+import { createLogger } from '../../adapters/logger';
+import { createMetrics } from '../../adapters/metrics';
+import { CachedSecretsStore } from '../../adapters/secrets/store';
+import { LocalFileSecretSource } from '../../adapters/secrets/sources';
+import { findTemporalCli, startDevServer, type DevServer } from '../../adapters/temporal-dev-server';
+import { createDeskWorker } from '../../workers/worker';
+import { workflowBundle } from './temporal';
+
+/** Debian's build (scripts/ensure-chromium.sh): Playwright's own browser download fails on our closed network. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * The flags known to work here (.library polyglot notes). Without the
+ * background-networking ones Chromium keeps dialling Google's hosts, which the
+ * closed network refuses. Playwright already gives every launch a fresh, empty
+ * profile directory and refuses a --user-data-dir in args, so none is passed.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Fails (never skips) with the fix when the browser is missing. */
+export function requireChromium(): string {
+  try {
+    accessSync(CHROMIUM_PATH, constants.X_OK);
+    return CHROMIUM_PATH;
+  } catch {
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: run \`sudo bash scripts/ensure-chromium.sh\` (installs Debian's chromium package), then rerun the test.`);
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: requireChromium(), headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+/** Where tests leave files for a human to look at (gitignored). */
+export function artifactPath(name: string): string {
+  const dir = join(process.cwd(), 'test-artifacts');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
+
+export interface UiTemporal {
+  server: DevServer;
+  uiUrl: string;
+  client: Client;
+  taskQueue: string;
+  startWorker(deps?: Partial<ActivityDeps>): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+/** A dev server with the Web UI on a free port and its own db in a temp dir, plus a client for it. */
+export async function startUiTemporal(): Promise<UiTemporal> {
+  const binary = findTemporalCli();
+  if (!binary) throw new Error('No temporal CLI found: run scripts/install-temporal.sh (or set TEMPORAL_CLI_PATH).');
+  try {
+    // Activity retries and the like would flood the output at the SDK's default level.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // Already installed in this process: keep it.
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-'));
+  const uiPort = await freePort();
+  const server = await startDevServer({ binary, uiPort, dbFile: join(dir, 'temporal.db') });
+  const uiUrl = server.uiUrl!;
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const taskQueue = `ui-${randomUUID()}`;
+  const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
+
+  return {
+    server,
+    uiUrl,
+    client,
+    taskQueue,
+    async startWorker(deps = {}) {
+      const audit = deps.audit ?? (await AuditTrail.open({ dir: mkdtempSync(join(dir, 'audit-')) }));
+      const logger = deps.logger ?? createLogger({ level: 'silent' });
+      const worker = await createDeskWorker({
+        connection: nativeConnection,
+        namespace: server.namespace,
+        taskQueue,
+        workflowBundle: await workflowBundle(),
+        deps: {
+          metrics: createMetrics(),
+          auditReader: audit instanceof AuditTrail ? audit : { events: () => [] },
+          sessionControl: { stop: async () => [], resume: async () => [], status: async () => [] },
+          reports: new LocalReportStore(mkdtempSync(join(dir, 'reports-'))),
+          accounts: [],
+          escalation: [],
+          secrets: new CachedSecretsStore({
+            source: new LocalFileSecretSource(join(dir, 'no-secrets.json'), 'paper'),
+            prefix: 'warden',
+            ttlSeconds: 60,
+            audit,
+            accessedBy: 'test',
+          }),
+          gateways: { gateway: () => Promise.reject(new Error('this test configured no exchange gateway')) },
+          alerts: new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger }),
+          ...deps,
+          logger,
+          audit,
+        },
+      });
+      workers.push({ worker, running: worker.run() });
+      return worker;
+    },
+    async close() {
+      for (const w of workers) {
+        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await w.running.catch(() => undefined);
+      }
+      await nativeConnection.close();
+      await connection.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

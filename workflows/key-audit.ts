@@ -1,0 +1,85 @@
+/**
+ * The daily API-key audit (seed section 2, "Security Validation Script"): ask
+ * every configured account's venue what its keys may do, record each finding,
+ * and alert on anything short of OK, as CRITICAL when a key can move funds.
+ * Run by the `key-audit` Temporal Schedule; one run's history is one day's audit.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { DeskActivities } from '../activities';
+import type { ExchangeId } from '../config/schema';
+import { formatFinding, type Finding } from '../domain/key-audit';
+import { makeAlert } from '../domain/severity';
+
+export interface KeyAuditWorkflowInput {
+  /** Accounts to audit; absent, the worker's configured accounts. */
+  accounts?: Array<{ exchange: ExchangeId; account: string }>;
+  requestedBy?: string;
+}
+
+export interface AccountAudit {
+  exchange: ExchangeId;
+  account: string;
+  findings: Finding[];
+  /** Set when the audit could not run (secret unreadable, venue unreachable, key rejected). */
+  error?: string;
+}
+
+export interface KeyAuditReport {
+  accounts: AccountAudit[];
+  critical: number;
+  warnings: number;
+  failed: number;
+}
+
+const ACT: ActivityOptions = {
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['SecretFormatError', 'SecretNotFoundError', 'ExchangeAuth', 'ExchangeRejected'] },
+};
+const acts = proxyActivities<DeskActivities>(ACT);
+
+function reasonOf(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promise<KeyAuditReport> {
+  const { workflowId, runId } = workflowInfo();
+  const actor = input.requestedBy ?? workflowId;
+  const accounts = input.accounts ?? (await acts.configuredAccounts.executeWithOptions({ ...ACT, summary: 'List configured accounts' }, []));
+  const report: KeyAuditReport = { accounts: [], critical: 0, warnings: 0, failed: 0 };
+  const now = () => new Date(Date.now()).toISOString();
+
+  for (const { exchange, account } of accounts) {
+    const where = `${exchange}/${account}`;
+    let findings: Finding[];
+    try {
+      ({ findings } = await acts.auditAccountKeys.executeWithOptions({ ...ACT, summary: `Audit API keys of ${where}` }, [
+        { exchange, account, auditId: `${workflowId}/${runId}`, actor },
+      ]));
+    } catch (err) {
+      // One unreadable account must not hide the others' findings: report it and go on.
+      const error = reasonOf(err);
+      report.failed += 1;
+      report.accounts.push({ exchange, account, findings: [], error });
+      const alert = makeAlert('key_audit_finding', { message: `[${where}] key audit could not run: ${error}`, at: now(), scope: { exchange, account, subject: 'audit-failed' } });
+      await acts.sendAlert.executeWithOptions({ ...ACT, summary: `Alert: key audit failed on ${where}` }, [{ alert, actor: workflowId }]);
+      continue;
+    }
+    report.accounts.push({ exchange, account, findings });
+    for (const f of findings) {
+      if (f.severity === 'OK') continue;
+      if (f.severity === 'CRITICAL') report.critical += 1;
+      else report.warnings += 1;
+      const alert = makeAlert('key_audit_finding', {
+        message: formatFinding(f, { withAccount: true }),
+        at: now(),
+        scope: { exchange, account, subject: `${f.key}-${f.code}` },
+        // The catalogue's WARNING stands for whitelist findings; a key that can move funds pages at once.
+        ...(f.severity === 'CRITICAL' ? { severity: 'CRITICAL' as const } : {}),
+      });
+      await acts.sendAlert.executeWithOptions({ ...ACT, summary: `Alert ${f.severity} ${f.code} on ${where}` }, [{ alert, actor: workflowId }]);
+    }
+  }
+  return report;
+}
