@@ -98,6 +98,8 @@ export const SecretsConfig = z
     /** `local-file` serves simulator keys to the paper desk; production refuses it. */
     provider: z.enum(['aws', 'local-file']).default('aws'),
     cacheTtlSeconds: z.number().int().positive().max(3600).default(300),
+    /** The guide rotates exchange keys every 90 days; the daily rotation check warns and starts rotation after this. */
+    rotationDays: z.number().int().positive().max(365).default(90),
   })
   .strict();
 
