@@ -43,11 +43,13 @@ beforeAll(async () => {
   desk = new TemporalDeskControl(t.client, config);
   const logger = createLogger({ level: 'silent' });
   router = new AlertRouter({ channels: [new LogAlertChannel(logger)], audit: h.audit, logger, onIncident: (a) => desk.incident.openFromAlert(a) });
-  const provider = new (await import('../adapters/exchange/provider')).CcxtGatewayProvider({ secrets: h.secrets(), accounts: h.accounts('inc'), enableRateLimit: false, timeoutMs: 3000 });
+  const secrets = h.secrets();
+  const provider = new (await import('../adapters/exchange/provider')).CcxtGatewayProvider({ secrets, accounts: h.accounts('inc'), enableRateLimit: false, timeoutMs: 3000 });
   h.addKey('binance', 'inc');
   h.sim.setBalance('binance', 'inc', 'USDT', 20_000);
   h.sim.setBalance('binance', 'inc', 'BTC', 0.01);
   await t.startWorker({
+    secrets,
     gateways: provider,
     audit: h.audit,
     alerts: router,

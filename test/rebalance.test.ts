@@ -15,13 +15,14 @@ let n = 0;
 beforeAll(async () => {
   h = await ExchangeHarness.start(9);
   t = await temporalHarness();
+  const secrets = h.secrets();
   const provider = new (await import('../adapters/exchange/provider')).CcxtGatewayProvider({
-    secrets: h.secrets(),
+    secrets,
     accounts: ['r1', 'r2', 'r3', 'r4'].flatMap((a) => h.accounts(a)),
     enableRateLimit: false,
     timeoutMs: 3000,
   });
-  await t.startWorker({ gateways: provider, audit: h.audit });
+  await t.startWorker({ gateways: provider, audit: h.audit, secrets });
 });
 afterAll(async () => {
   await t?.close();

@@ -15,13 +15,14 @@ beforeAll(async () => {
   t = await temporalHarness();
   // One worker serves every account the tests create.
   const accounts = Array.from({ length: 12 }, (_, i) => `s${i + 1}`);
+  const secrets = h.secrets();
   const provider = new (await import('../adapters/exchange/provider')).CcxtGatewayProvider({
-    secrets: h.secrets(),
+    secrets,
     accounts: accounts.flatMap((a) => h.accounts(a)),
     enableRateLimit: false,
     timeoutMs: 3000,
   });
-  await t.startWorker({ gateways: provider, audit: h.audit });
+  await t.startWorker({ gateways: provider, audit: h.audit, secrets });
 });
 afterAll(async () => {
   await t?.close();
@@ -89,6 +90,17 @@ describe('trading session on the real dev server + simulator', () => {
     const breakerEvents = h.audit instanceof Object ? (await import('./helpers/audit-read')).eventsOf(h.audit, 'circuit_breaker') : [];
     expect(breakerEvents.map((e) => e.data.state)).toEqual(['open', 'closed']);
     await handle.executeUpdate(stopUpdate, { args: [{ by: 'test', reason: 'done' }] });
+  });
+
+  it('refuses to start on a key that can withdraw (CRITICAL key audit), and says why', async () => {
+    const input = gridSession('okx');
+    h.addKey('okx', input.account, { permissions: { withdraw: true } });
+    const handle = await startSession(t.client, t.taskQueue, input);
+    const err = (await handle.result().then(() => undefined, (e: { cause?: Error }) => e.cause)) as Error | undefined;
+    expect(err?.message).toMatch(new RegExp(`^session okx/${input.account} refused to start: .*[Ww]ithdraw`));
+    expect(h.sim.orders('okx', input.account)).toEqual([]);
+    const audited = (await import('./helpers/audit-read')).eventsOf(h.audit, 'key_audit').filter((e) => e.data.account === input.account);
+    expect(audited.some((e) => e.data.severity === 'CRITICAL')).toBe(true);
   });
 
   it('a revoked key stops the session with an auth reason', async () => {

@@ -33,7 +33,7 @@ import { clientOrderId } from '../domain/client-order-id';
 import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { valuePortfolio } from '../domain/portfolio';
 import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskState } from '../domain/risk';
-import { makeAlert, type AlertName } from '../domain/severity';
+import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
 import { runStrategy, type StrategyConfig, type StrategyState } from '../domain/strategy';
 import { rebalanceWorkflow, rebalanceWorkflowId, type RebalanceInput } from './rebalance';
 import { rebalanceDoneSignal } from './session-signals';
@@ -204,8 +204,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
   const pendingAlerts = new Set<Promise<unknown>>();
   /** Fire and forget: a Telegram outage must not stop the desk from trading or stopping. */
-  const alert = async (name: AlertName, message: string) => {
-    const p = alerting.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope: ref }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
+  const alert = async (name: AlertName, message: string, severity?: AlertSeverity) => {
+    const p = alerting.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope: ref, severity }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
     // Runs started before this change awaited each alert; replaying them must do the same.
     if (!patched('fire-and-forget-alerts')) return void (await p);
     pendingAlerts.add(p);
@@ -294,6 +294,17 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   });
 
   upsertSearchAttributes({ WardenExchange: [input.exchange], WardenAccount: [input.account] });
+
+  // Seed section 2: never trade on a key that can withdraw or transfer, or shares the monitoring key.
+  if (!carried && patched('key-audit-at-start')) {
+    const audit = await exchange.auditAccountKeys({ exchange: input.exchange, account: input.account, auditId: `${session}/${firstExecutionRunId}/start-audit`, actor: session });
+    if (audit.critical) {
+      const why = audit.findings.filter((f) => f.severity === 'CRITICAL').map((f) => f.message).join('; ');
+      await alert('key_audit_finding', `${session} refused to start: ${why}`, 'CRITICAL');
+      await condition(() => pendingAlerts.size === 0, '1 minute');
+      throw ApplicationFailure.nonRetryable(`session ${session} refused to start: ${why}`, 'KeyAuditCritical');
+    }
+  }
 
   const tickMs = (input.tickSeconds ?? 5) * 1000;
   const maxTicks = input.maxTicksPerRun ?? 500;
