@@ -42,7 +42,8 @@ export class IncidentControl {
       signal: retriggerSignal,
       signalArgs: [{ detail, at: new Date().toISOString() }],
       staticSummary: `${input.severity}: ${input.summary}`,
-      staticDetails: `Cause: ${input.cause}\nDeclared by: ${input.declaredBy}\nSessions: ${input.sessions.join(', ') || 'all'}`,
+      // Markdown in the Web UI: list items keep their line breaks.
+      staticDetails: `- Cause: ${input.cause}\n- Declared by: ${input.declaredBy}\n- Sessions: ${input.sessions.join(', ') || 'all'}`,
     });
     return workflowId;
   }

@@ -3,17 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { AlertRouter, LogAlertChannel } from '../../adapters/alerts/router';
-import { LocalReportStore } from '../../adapters/audit/report-store';
 import { AuditTrail } from '../../adapters/audit/trail';
 import { CcxtGatewayProvider } from '../../adapters/exchange/provider';
-import { createLogger } from '../../adapters/logger';
-import { createMetrics } from '../../adapters/metrics';
 import { findTemporalCli, startDevServer, type DevServer } from '../../adapters/temporal-dev-server';
 import { WardenConfig } from '../../config/schema';
 import { TemporalDeskControl } from '../../operator/temporal-desk-control';
 import { createDeskWorker } from '../../workers/worker';
 import { ExchangeHarness } from '../../test/helpers/exchange';
+import { workerDeps } from '../../test/helpers/worker-deps';
 
 /**
  * What every timing benchmark runs on: its own headless Temporal dev server,
@@ -47,7 +44,6 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
   const harness = await ExchangeHarness.start(17);
   const taskQueue = `bench-${name}`;
   const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
-  const logger = createLogger({ level: 'silent' });
   const configFor = (accounts: string[]) =>
     WardenConfig.parse({
       profile: 'paper',
@@ -71,19 +67,13 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
         namespace: 'default',
         taskQueue,
         ...(opts.workflowsPath ? { workflowBundle: await (await import('@temporalio/worker')).bundleWorkflowCode({ workflowsPath: opts.workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } }) } : {}),
-        deps: {
-          logger,
-          metrics: createMetrics(),
+        deps: await workerDeps({
           audit,
-          auditReader: audit,
           secrets,
           gateways: new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: false, timeoutMs: 5000 }),
-          alerts: new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger }),
           sessionControl: desk,
-          reports: new LocalReportStore(join(dir, 'reports')),
           accounts: config.exchanges.map((x) => ({ exchange: x.exchange, account: x.account })),
-          escalation: [],
-        },
+        }),
       });
       const handle = { worker, running: worker.run() };
       workers.push(handle);

@@ -11,17 +11,11 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { chromium, type Browser } from 'playwright-core';
 import type { ActivityDeps } from '../../activities';
-import { AlertRouter, LogAlertChannel } from '../../adapters/alerts/router';
-import { LocalReportStore } from '../../adapters/audit/report-store';
-import { AuditTrail } from '../../adapters/audit/trail';
 import { freePort } from '../../adapters/free-port';
-import { createLogger } from '../../adapters/logger';
-import { createMetrics } from '../../adapters/metrics';
-import { CachedSecretsStore } from '../../adapters/secrets/store';
-import { LocalFileSecretSource } from '../../adapters/secrets/sources';
 import { findTemporalCli, startDevServer, type DevServer } from '../../adapters/temporal-dev-server';
 import { createDeskWorker } from '../../workers/worker';
 import { workflowBundle } from './temporal';
+import { workerDeps } from './worker-deps';
 
 /** Debian's build (scripts/ensure-chromium.sh): Playwright's own browser download fails on our closed network. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -99,33 +93,12 @@ export async function startUiTemporal(): Promise<UiTemporal> {
     client,
     taskQueue,
     async startWorker(deps = {}) {
-      const audit = deps.audit ?? (await AuditTrail.open({ dir: mkdtempSync(join(dir, 'audit-')) }));
-      const logger = deps.logger ?? createLogger({ level: 'silent' });
       const worker = await createDeskWorker({
         connection: nativeConnection,
         namespace: server.namespace,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        deps: {
-          metrics: createMetrics(),
-          auditReader: audit instanceof AuditTrail ? audit : { events: () => [] },
-          sessionControl: { stop: async () => [], resume: async () => [], status: async () => [] },
-          reports: new LocalReportStore(mkdtempSync(join(dir, 'reports-'))),
-          accounts: [],
-          escalation: [],
-          secrets: new CachedSecretsStore({
-            source: new LocalFileSecretSource(join(dir, 'no-secrets.json'), 'paper'),
-            prefix: 'warden',
-            ttlSeconds: 60,
-            audit,
-            accessedBy: 'test',
-          }),
-          gateways: { gateway: () => Promise.reject(new Error('this test configured no exchange gateway')) },
-          alerts: new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger }),
-          ...deps,
-          logger,
-          audit,
-        },
+        deps: await workerDeps(deps),
       });
       workers.push({ worker, running: worker.run() });
       return worker;

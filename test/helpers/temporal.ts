@@ -2,19 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createLogger } from '../../adapters/logger';
-import { createMetrics } from '../../adapters/metrics';
 import { createDeskWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AuditTrail } from '../../adapters/audit/trail';
-import { CachedSecretsStore } from '../../adapters/secrets/store';
-import { LocalFileSecretSource } from '../../adapters/secrets/sources';
-import { AlertRouter, LogAlertChannel } from '../../adapters/alerts/router';
-import { LocalReportStore } from '../../adapters/audit/report-store';
-import type { GatewayProvider } from '../../adapters/exchange/provider';
+import { workerDeps } from './worker-deps';
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
@@ -69,39 +59,12 @@ export async function temporalHarness(opts: { workflowsPath?: string } = {}): Pr
     nativeConnection,
     taskQueue,
     async startWorker(deps = {}) {
-      const audit = deps.audit ?? (await AuditTrail.open({ dir: mkdtempSync(join(tmpdir(), 'warden-audit-')) }));
-      const secrets =
-        deps.secrets ??
-        new CachedSecretsStore({
-          source: new LocalFileSecretSource(join(tmpdir(), 'warden-no-secrets.json'), 'paper'),
-          prefix: 'warden',
-          ttlSeconds: 60,
-          audit,
-          accessedBy: 'test',
-        });
-      const logger = deps.logger ?? createLogger({ level: 'silent' });
-      const gateways: GatewayProvider = deps.gateways ?? { gateway: () => Promise.reject(new Error('this test configured no exchange gateway')) };
-      const alerts = deps.alerts ?? new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger });
-      const noSessions = { stop: async () => [], resume: async () => [], status: async () => [] };
       const worker = await createDeskWorker({
         connection: nativeConnection,
         namespace,
         taskQueue,
         workflowBundle: await workflowBundle(opts.workflowsPath),
-        deps: {
-          metrics: createMetrics(),
-          auditReader: audit instanceof AuditTrail ? audit : { events: () => [] },
-          sessionControl: noSessions,
-          reports: new LocalReportStore(mkdtempSync(join(tmpdir(), 'warden-reports-'))),
-          accounts: [],
-          ...deps,
-          escalation: deps.escalation ?? [],
-          logger,
-          audit,
-          secrets,
-          gateways,
-          alerts,
-        },
+        deps: await workerDeps(deps),
       });
       const running = worker.run();
       const handle = { worker, running };
