@@ -7,6 +7,7 @@ import { createAlertActivities } from './alerts';
 import { createAuditActivities } from './audit';
 import { createCredentialActivities } from './credentials';
 import type { ActivityDeps } from './deps';
+import { createDailyReportActivities } from './daily-report';
 import { createDeskActivities } from './desk';
 import { createIncidentActivities } from './incidents';
 import { createSecurityActivities } from './security';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTradingActivities(deps),
     ...createAlertActivities(deps),
     ...createIncidentActivities(deps),
+    ...createDailyReportActivities(deps),
     ...createSecurityActivities(deps),
   };
 }

@@ -1,3 +1,4 @@
+import type { IncidentSummary } from '../workflows/incident';
 import type { SessionStatus, StopReport } from '../workflows/trading-session';
 
 /**
@@ -9,6 +10,8 @@ export interface SessionControl {
   stop(sessions: string[], by: string, reason: string, isolate: boolean): Promise<StopReport[]>;
   resume(sessions: string[], by: string, reason: string): Promise<SessionStatus[]>;
   status(sessions: string[]): Promise<SessionStatus[]>;
+  /** Running incidents, for the daily report. */
+  incidents?(): Promise<IncidentSummary[]>;
 }
 
 /** Where post-incident reports go: the WORM audit bucket in production. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/load';
 import { registerAuditCommands } from './commands/audit';
 import { registerDeskCommands } from './commands/desk';
+import { registerSecurityCommands } from './commands/security';
 import { registerSimCommands } from './commands/sim';
 import { registerSessionCommands } from './commands/session';
 import { registerOperateCommands } from './commands/operate';
@@ -29,6 +30,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
   registerDeskCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerSimCommands(program, ctx);
+  registerSecurityCommands(program, ctx);
   registerSessionCommands(program, ctx);
   registerOperateCommands(program, ctx, () => temporalDesk(ctx));
   registerBotCommands(program, ctx);

@@ -3,6 +3,11 @@ import type { WardenConfig } from '../config/schema';
 import type { Alert, IncidentSeverity } from '../domain/severity';
 import {
   acknowledgeUpdate,
+  approveResumeUpdate,
+  confirmContainmentUpdate,
+  falsePositiveUpdate,
+  recordFindingsUpdate,
+  type Findings,
   incidentStatusQuery,
   incidentWorkflow,
   incidentWorkflowId,
@@ -65,6 +70,22 @@ export class IncidentControl {
 
   async acknowledge(id: string, op: Operator): Promise<IncidentSummary> {
     return summaryOf(await this.client.workflow.getHandle(id).executeUpdate(acknowledgeUpdate, { args: [{ by: op.id }] }));
+  }
+
+  falsePositive(id: string, op: Operator, reason: string): Promise<IncidentStatus> {
+    return this.client.workflow.getHandle(id).executeUpdate(falsePositiveUpdate, { args: [{ by: op.id, reason }] });
+  }
+
+  confirmContainment(id: string, op: Operator, approve: boolean): Promise<IncidentStatus> {
+    return this.client.workflow.getHandle(id).executeUpdate(confirmContainmentUpdate, { args: [{ by: op.id, approve }] });
+  }
+
+  recordFindings(id: string, op: Operator, f: Omit<Findings, 'by'>): Promise<IncidentStatus> {
+    return this.client.workflow.getHandle(id).executeUpdate(recordFindingsUpdate, { args: [{ ...f, by: op.id }] });
+  }
+
+  approveResume(id: string, op: Operator, reason: string): Promise<IncidentStatus> {
+    return this.client.workflow.getHandle(id).executeUpdate(approveResumeUpdate, { args: [{ by: op.id, reason }] });
   }
 
   async status(id: string): Promise<IncidentStatus> {

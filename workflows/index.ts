@@ -4,3 +4,6 @@ export { credentialInventoryWorkflow } from './credential-inventory';
 export { tradingSessionWorkflow } from './trading-session';
 export { rebalanceWorkflow } from './rebalance';
 export { incidentWorkflow } from './incident';
+export { keyAuditWorkflow } from './key-audit';
+export { rotationCheckWorkflow, rotateCredentialWorkflow } from './rotation';
+export { dailyReportWorkflow } from './daily-report';

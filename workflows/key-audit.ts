@@ -7,7 +7,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
 import type { ExchangeId } from '../config/schema';
-import { formatFinding, type Finding } from '../domain/key-audit';
+import type { Finding } from '../domain/key-audit';
 import { makeAlert } from '../domain/severity';
 
 export interface KeyAuditWorkflowInput {
@@ -72,7 +72,8 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
       if (f.severity === 'CRITICAL') report.critical += 1;
       else report.warnings += 1;
       const alert = makeAlert('key_audit_finding', {
-        message: formatFinding(f, { withAccount: true }),
+        // formatAlert adds the icon and severity; the message is the guide's sentence with its account.
+        message: `[${where}] ${f.message}`,
         at: now(),
         scope: { exchange, account, subject: `${f.key}-${f.code}` },
         // The catalogue's WARNING stands for whitelist findings; a key that can move funds pages at once.

@@ -1,10 +1,20 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { cliOperator } from './operate';
 import type { CliContext } from '../cli';
 import { renderIncidentReport } from '../../activities/incident-report';
 import { connectClient } from '../../workers/temporal-connection';
 import { IncidentControl } from '../incident-control';
 
-/** Adds `status` and `report` to the `incident` command (declare and ack come with the operator commands). */
+const required = (flag: string) => (v: string) => {
+  if (!v.trim()) throw new InvalidArgumentError(`${flag}: must not be empty`);
+  return v.trim();
+};
+
+/**
+ * Adds the runbook's operator steps to the `incident` command (declare and ack
+ * come with the operator commands): status, report, false-positive, contain,
+ * findings, resume.
+ */
 export function registerIncidentCommands(program: Command, ctx: CliContext): void {
   const incident = program.commands.find((c) => c.name() === 'incident') ?? program.command('incident');
   const withIncidents = async <T>(fn: (c: IncidentControl) => Promise<T>): Promise<T> => {
@@ -38,4 +48,43 @@ export function registerIncidentCommands(program: Command, ctx: CliContext): voi
         ctx.out(renderIncidentReport(st, new Date().toISOString()));
       }),
     );
+  incident
+    .command('false-positive <id>')
+    .description('close an incident still in detection as a false positive (audited)')
+    .requiredOption('--reason <text>', 'why it is not real', required('--reason'))
+    .action((id: string, o: { reason: string }) => withIncidents(async (c) => ctx.out(`${(await c.falsePositive(id, cliOperator(), o.reason)).id}: marked false positive`)));
+  incident
+    .command('contain <id>')
+    .description('answer a proposed containment (SEV-3/4): stop the affected sessions, or decline')
+    .option('--decline', 'do not stop the sessions')
+    .action((id: string, o: { decline?: boolean }) =>
+      withIncidents(async (c) => ctx.out(`${(await c.confirmContainment(id, cliOperator(), !o.decline)).id}: containment ${o.decline ? 'declined' : 'confirmed'}`)),
+    );
+  incident
+    .command('findings <id>')
+    .description('record the investigation: findings and root cause')
+    .requiredOption('--findings <text>', 'what was found', required('--findings'))
+    .requiredOption('--root-cause <text>', 'the root cause', required('--root-cause'))
+    .option('--keys-compromised', 'the exchange keys may be compromised: rotation is requested in recovery')
+    .option('--action <text...>', 'actions taken (repeatable)')
+    .option('--prevention <text...>', 'prevention items (repeatable)')
+    .option('--lessons <text>', 'lessons learned')
+    .action((id: string, o: { findings: string; rootCause: string; keysCompromised?: boolean; action?: string[]; prevention?: string[]; lessons?: string }) =>
+      withIncidents(async (c) => {
+        await c.recordFindings(id, cliOperator(), {
+          findings: o.findings,
+          rootCause: o.rootCause,
+          keysCompromised: !!o.keysCompromised,
+          actions: o.action,
+          prevention: o.prevention,
+          lessons: o.lessons,
+        });
+        ctx.out(`${id}: findings recorded`);
+      }),
+    );
+  incident
+    .command('resume <id>')
+    .description('approve resuming trading in recovery (the incident then writes its report and closes)')
+    .requiredOption('--reason <text>', 'why it is safe now', required('--reason'))
+    .action((id: string, o: { reason: string }) => withIncidents(async (c) => ctx.out(`${(await c.approveResume(id, cliOperator(), o.reason)).id}: resume approved`)));
 }

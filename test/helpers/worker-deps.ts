@@ -24,7 +24,7 @@ export async function workerDeps(deps: Partial<ActivityDeps> = {}): Promise<Work
   return {
     metrics: createMetrics(),
     auditReader: audit instanceof AuditTrail ? audit : { events: () => [] },
-    sessionControl: { stop: async () => [], resume: async () => [], status: async () => [] },
+    sessionControl: { stop: async () => [], resume: async () => [], status: async () => [], incidents: async () => [] },
     reports: new LocalReportStore(join(dir, 'reports')),
     accounts: [],
     escalation: [],

@@ -1,0 +1,25 @@
+import type { ActivityDeps } from './deps';
+
+/** The seed's INFO daily report: P&L, balances, breaker state and open incidents, in a few phone-sized lines. */
+export function createDailyReportActivities(deps: ActivityDeps) {
+  return {
+    async buildDailyReport(): Promise<{ text: string; sessions: number; openIncidents: number }> {
+      const [sessions, incidents] = await Promise.all([deps.sessionControl.status([]), deps.sessionControl.incidents?.() ?? []]);
+      const lines = sessions.map((s) => {
+        const balances = Object.entries(s.positions)
+          .filter(([, b]) => b.total > 0)
+          .map(([asset, b]) => `${asset} ${Number(b.total.toPrecision(6))}`)
+          .join(', ');
+        const breaker = s.breaker.status === 'open' ? `breaker OPEN (${s.breaker.trippedBy})` : 'breaker closed';
+        return `${s.session}: ${s.mode}, ${breaker}; value ${s.pnl.value.toFixed(2)} USD, day ${s.pnl.dailyPnlPct.toFixed(2)}%, drawdown ${s.pnl.drawdownPct.toFixed(2)}%; ${balances || 'no balances'}`;
+      });
+      const open = incidents.map((i) => `${i.id} ${i.severity} ${i.phase}${i.acknowledgedBy ? '' : ' (not acknowledged)'}`);
+      const text = [
+        `Daily report: ${sessions.length} session(s)`,
+        ...lines,
+        open.length ? `Open incidents: ${open.join('; ')}` : 'Open incidents: none',
+      ].join('\n');
+      return { text, sessions: sessions.length, openIncidents: incidents.length };
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dailyReportWorkflow } from '../workflows/daily-report';
+import { eventsOf } from './helpers/audit-read';
+import { openTempTrail } from './helpers/audit';
+import { temporalHarness, type TemporalHarness } from './helpers/temporal';
+import type { AuditTrail } from '../adapters/audit/trail';
+
+describe('daily report (INFO)', () => {
+  let t: TemporalHarness;
+  let audit: AuditTrail;
+  beforeAll(async () => {
+    t = await temporalHarness();
+    audit = await openTempTrail();
+    await t.startWorker({
+      audit,
+      sessionControl: {
+        stop: async () => [],
+        resume: async () => [],
+        status: async () => [
+          {
+            session: 'binance/main',
+            mode: 'trading',
+            breaker: { status: 'open', trippedBy: 'daily_loss', reason: 'daily P&L -6%', consecutiveFailures: 0 },
+            ticks: 10,
+            positions: { USDT: { free: 900, used: 100, total: 1000 }, BTC: { free: 0.5, used: 0, total: 0.5 } },
+            pnl: { value: 31_000, dailyPnlPct: -6, drawdownPct: 7.5 },
+            openOrders: [],
+            orderSeq: 3,
+            lastRefusals: [],
+            failovers: 0,
+          },
+        ],
+        incidents: async () => [{ id: 'incident/daily_loss_limit:binance/main', severity: 'SEV-2', phase: 'investigation', summary: 'loss', openedAt: '2026-11-28T00:00:00Z' }],
+      },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('sends P&L, balances, breaker state and open incidents as an INFO alert', async () => {
+    const text = await t.client.workflow.execute(dailyReportWorkflow, { taskQueue: t.taskQueue, workflowId: `daily-${t.taskQueue}` });
+    expect(text).toBe(
+      [
+        'Daily report: 1 session(s)',
+        'binance/main: trading, breaker OPEN (daily_loss); value 31000.00 USD, day -6.00%, drawdown 7.50%; USDT 1000, BTC 0.5',
+        'Open incidents: incident/daily_loss_limit:binance/main SEV-2 investigation (not acknowledged)',
+      ].join('\n'),
+    );
+    expect(eventsOf(audit, 'alert').find((e) => e.data.condition === 'daily_report')).toMatchObject({ data: { severity: 'INFO', delivered: true } });
+  });
+});

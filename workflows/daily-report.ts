@@ -1,0 +1,13 @@
+/** The seed's daily report (INFO, 24 h): run by the `daily-report` Schedule. */
+import { proxyActivities } from '@temporalio/workflow';
+import type { DeskActivities } from '../activities';
+import { makeAlert } from '../domain/severity';
+
+const acts = proxyActivities<DeskActivities>({ startToCloseTimeout: '60 seconds', retry: { maximumAttempts: 10, maximumInterval: '1 minute' } });
+
+export async function dailyReportWorkflow(): Promise<string> {
+  const report = await acts.buildDailyReport();
+  const at = new Date(Date.now()).toISOString();
+  await acts.sendAlert({ alert: makeAlert('daily_report', { message: report.text, at, scope: { subject: at.slice(0, 10) } }), actor: 'daily-report' });
+  return report.text;
+}
