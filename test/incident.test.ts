@@ -13,6 +13,7 @@ import {
   approveResumeUpdate,
   falsePositiveUpdate,
   incidentStatusQuery,
+  incidentWorkflowId,
   recordFindingsUpdate,
   type IncidentStatus,
 } from '../workflows/incident';
@@ -105,9 +106,10 @@ describe('incident runbook on the real dev server', () => {
     const session = await startSession(t.client, t.taskQueue, input);
     await waitFor(async () => h.sim.orders('binance', 'inc').filter((o) => o.status === 'open').length, (c) => c >= 2, 20_000, 'resting orders');
 
-    const id = (await router.route(makeAlert('unauthorized_access', { message: 'tg:777 sent /stop from an unknown chat', at: at(), scope: { exchange: 'binance', account: 'inc' } }), 'operator-bot'))
-      ? (await desk.incidents()).find((i) => i.summary.includes('tg:777'))!.id
-      : '';
+    const trigger = makeAlert('unauthorized_access', { message: 'tg:777 sent /stop from an unknown chat', at: at(), scope: { exchange: 'binance', account: 'inc' } });
+    await router.route(trigger, 'operator-bot');
+    // One incident per cause: its id follows from the alert's dedup key (no lagging visibility query).
+    const id = incidentWorkflowId(trigger.dedupKey);
     const contained = await waitFor(() => status(id), (s) => !!s.damage, 20_000, 'automatic containment');
     expect(contained.acknowledgedBy).toBeUndefined();
     expect(contained.severity).toBe('SEV-1');

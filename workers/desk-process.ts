@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { LocalReportStore, S3ReportStore } from '../adapters/audit/report-store';
 import { TemporalDeskControl } from '../operator/temporal-desk-control';
 import { alertChannels } from './alert-channels';
+import { createSecretRotator } from '../adapters/secrets/rotation';
+import { assertPreflight, preflightDepsFrom } from '../operator/preflight';
 import { installRuntime } from './runtime';
 import { connectClient, connectWorker } from './temporal-connection';
 import { createDeskWorker, defaultWorkerIdentity } from './worker';
@@ -65,9 +67,12 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
       reports,
       accounts: config.exchanges.map((x) => ({ exchange: x.exchange, account: x.account })),
       escalation: config.alerts.escalation,
+      rotator: createSecretRotator(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets }),
     },
   });
   const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
+  // Production trades only once every automated checklist item holds (seed: Security Checklist for Production).
+  await assertPreflight(loaded, preflightDepsFrom({ secrets, gateways, s3: aws.s3, client }));
   const running = worker.run();
   return {
     worker,

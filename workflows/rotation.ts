@@ -30,10 +30,12 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { KeyPurpose } from '../adapters/secrets/types';
 import type { ExchangeId } from '../config/schema';
 import { venueDisplayName, type Finding } from '../domain/key-audit';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
+
+/** Which of an account's keys (workflows import no adapters, so the secrets store's type is restated). */
+export type KeyPurpose = 'trading' | 'monitoring';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ROTATION_DAYS = 90;
