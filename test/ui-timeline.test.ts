@@ -24,7 +24,7 @@ const SUMMARY = 'daily loss limit hit on binance/main';
 const RUNBOOK = [
   'Detection: alert every channel',
   'Containment: stop all sessions, cancel orders',
-  'Detection: wait for acknowledgement (5 min)',
+  'Detection: wait for acknowledgement (1 s)',
   'Escalate (1)',
   'Investigation: collect evidence',
   'Investigation: ask for findings',

@@ -31,6 +31,7 @@ describe('domain purity', () => {
       'key-audit.ts',
       'market.ts',
       'portfolio.ts',
+      'preflight.ts',
       'risk.ts',
       'severity.ts',
       'strategy.ts',
