@@ -1,6 +1,6 @@
 import { keyFingerprint } from '../adapters/secrets/fingerprint';
 import type { ExchangeId } from '../config/schema';
-import type { KeyPurpose } from '../adapters/secrets/types';
+import type { ExchangeCredentials, KeyPurpose } from '../adapters/secrets/types';
 import type { ActivityDeps } from './deps';
 
 /** What a workflow may know about a credential: metadata and a fingerprint, never the key or secret. */
@@ -18,20 +18,24 @@ export interface CredentialInfo {
   versionId?: string;
 }
 
+/** The metadata of a credential that may enter workflow history: never the key or the secret. */
+export function credentialInfo(input: { exchange: ExchangeId; account: string; purpose: KeyPurpose }, c: ExchangeCredentials): CredentialInfo {
+  return {
+    ...input,
+    secretName: c.secretName,
+    keyFingerprint: keyFingerprint(c.apiKey),
+    permissions: c.permissions,
+    ipWhitelist: c.ipWhitelist,
+    createdAt: c.createdAt,
+    rotationDate: c.rotationDate,
+    versionId: c.versionId,
+  };
+}
+
 export function createCredentialActivities(deps: ActivityDeps) {
   return {
     async describeCredential(input: { exchange: ExchangeId; account: string; purpose: KeyPurpose }): Promise<CredentialInfo> {
-      const c = await deps.secrets.getExchangeCredentials(input.exchange, input.account, input.purpose);
-      return {
-        ...input,
-        secretName: c.secretName,
-        keyFingerprint: keyFingerprint(c.apiKey),
-        permissions: c.permissions,
-        ipWhitelist: c.ipWhitelist,
-        createdAt: c.createdAt,
-        rotationDate: c.rotationDate,
-        versionId: c.versionId,
-      };
+      return credentialInfo(input, await deps.secrets.getExchangeCredentials(input.exchange, input.account, input.purpose));
     },
   };
 }

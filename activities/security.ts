@@ -12,7 +12,7 @@ import type { SecretDates } from '../adapters/secrets/rotation';
 import { SecretNotFoundError, type ExchangeCredentials, type KeyPurpose, type SecretsStore, type VersionStage } from '../adapters/secrets/types';
 import type { ExchangeId } from '../config/schema';
 import { auditKeys, hasCritical, type Finding, type KeyPermissions } from '../domain/key-audit';
-import type { CredentialInfo } from './credentials';
+import { credentialInfo, type CredentialInfo } from './credentials';
 import type { ActivityDeps } from './deps';
 
 export interface KeyAuditRequest {
@@ -165,17 +165,7 @@ export function createSecurityActivities(deps: ActivityDeps) {
       }
       // DescribeSecret is one cheap call and says when the store last changed; it is context, not a blocker.
       const store = await (deps.rotator?.dates(c.secretName) ?? Promise.resolve({})).catch(() => ({}));
-      return {
-        ...input,
-        secretName: c.secretName,
-        keyFingerprint: keyFingerprint(c.apiKey),
-        permissions: c.permissions,
-        ipWhitelist: c.ipWhitelist,
-        createdAt: c.createdAt,
-        rotationDate: c.rotationDate,
-        versionId: c.versionId,
-        store,
-      };
+      return { ...credentialInfo(input, c), store };
     },
 
     /** Drops this worker's cached copy of a credential, so the next read sees what the store holds now. */
