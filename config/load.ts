@@ -36,7 +36,8 @@ const SECRET_NAME = /(api[_-]?key|secret|token|passw(or)?d|passphrase|private[_-
 /** Env vars that are configuration, not secrets, even though their names match. */
 const NOT_SECRET_ENV = new Set(['WARDEN_CONFIG', 'TEMPORAL_CLI_PATH']);
 
-function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+/** Schema errors as `field.path: rule` lines. */
+export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     const where = issue.path.length ? issue.path.map(String).join('.') : '(root)';
     return `${where}: ${issue.message}`;
@@ -89,16 +90,24 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions =
   return parsed.data;
 }
 
-export function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions = {}): LoadedConfig {
+/** Reads a YAML/JSON config file without validating it (the caller decides how). */
+export function readConfigFile(path: string): { abs: string; raw: unknown } {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new ConfigError(`Config file not found: ${abs}`, [`file ${abs} does not exist`]);
-  let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(abs, 'utf8'));
+    return { abs, raw: parseYaml(readFileSync(abs, 'utf8')) };
   } catch (err) {
     throw new ConfigError(`Config file ${abs} is not valid YAML/JSON: ${(err as Error).message}`, ['syntax']);
   }
-  const config = parseConfig(raw, abs, options);
+}
+
+/** The state directory, relative to the config file's folder unless absolute. */
+export function loadedConfig(config: WardenConfig, abs: string): LoadedConfig {
   const stateDir = isAbsolute(config.desk.stateDir) ? config.desk.stateDir : join(dirname(abs), config.desk.stateDir);
   return { config, path: abs, stateDir };
+}
+
+export function loadConfig(path: string = DEFAULT_CONFIG_PATH, options: LoadOptions = {}): LoadedConfig {
+  const { abs, raw } = readConfigFile(path);
+  return loadedConfig(parseConfig(raw, abs, options), abs);
 }

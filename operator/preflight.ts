@@ -4,13 +4,12 @@
  * endpoints) is asked here, and domain/preflight.ts judges the answers. The
  * same run gates a production desk: `preflightGate` before sessions start.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
-import { parse as parseYaml } from 'yaml';
 import { collectKeyAudit } from '../activities/security';
 import type { AuditEvent, AuditEventInput } from '../adapters/audit/events';
 import type { AuditRecorder } from '../adapters/audit/trail';
@@ -22,7 +21,7 @@ import { sanitize } from '../adapters/redact';
 import { createSecretsStore } from '../adapters/secrets';
 import { createSecretRotator, type SecretRotator } from '../adapters/secrets/rotation';
 import { exchangeSecretName, type SecretsStore } from '../adapters/secrets/types';
-import { ConfigError, findPlaintextSecretSources, type LoadedConfig } from '../config/load';
+import { ConfigError, findPlaintextSecretSources, formatIssues, loadedConfig, readConfigFile, type LoadedConfig } from '../config/load';
 import { WardenConfig } from '../config/schema';
 import { databaseUrlRequiresTls, evaluatePreflight, failingItems, redisUrlRequiresTls, urlHasPassword, type PreflightFacts, type PreflightItem, type Probe } from '../domain/preflight';
 import { DEFAULT_SIM_PORT } from '../simulator';
@@ -71,7 +70,7 @@ function localUrl(host: string, port: number, path: string): string {
 
 export async function gatherPreflightFacts(loaded: LoadedConfig, deps: PreflightDeps): Promise<PreflightFacts> {
   const { config } = loaded;
-  const raw: unknown = parseYaml(readFileSync(loaded.path, 'utf8'));
+  const { raw } = readConfigFile(loaded.path);
   const sources = findPlaintextSecretSources(raw, loaded.path, deps.env, deps.cwd);
   const named = (prefix: string) => sources.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
 
@@ -301,20 +300,11 @@ export function createPreflightDeps(loaded: LoadedConfig, io: SecurityIo): Prefl
  * must report (as a failed item) rather than stop on.
  */
 export function loadConfigForPreflight(path: string): LoadedConfig {
-  const abs = resolve(path);
-  if (!existsSync(abs)) throw new ConfigError(`Config file not found: ${abs}`, [`file ${abs} does not exist`]);
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(abs, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`Config file ${abs} is not valid YAML/JSON: ${(err as Error).message}`, ['syntax']);
-  }
+  const { abs, raw } = readConfigFile(path);
   const parsed = WardenConfig.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
+    const problems = formatIssues(parsed.error.issues);
     throw new ConfigError(`Invalid config ${abs}:\n  ${problems.join('\n  ')}`, problems);
   }
-  const config = parsed.data;
-  const stateDir = isAbsolute(config.desk.stateDir) ? config.desk.stateDir : join(dirname(abs), config.desk.stateDir);
-  return { config, path: abs, stateDir };
+  return loadedConfig(parsed.data, abs);
 }

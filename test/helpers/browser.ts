@@ -3,19 +3,13 @@
  * playwright-core, and a dev server of its own WITH the UI (the suite's shared
  * server runs headless) with a real desk worker on it.
  */
-import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { chromium, type Browser } from 'playwright-core';
-import type { ActivityDeps } from '../../activities';
 import { freePort } from '../../adapters/free-port';
 import { findTemporalCli, startDevServer, type DevServer } from '../../adapters/temporal-dev-server';
-import { createDeskWorker } from '../../workers/worker';
-import { workflowBundle } from './temporal';
-import { workerDeps } from './worker-deps';
+import { temporalHarness, type TemporalHarness } from './temporal';
 
 /** Debian's build (scripts/ensure-chromium.sh): Playwright's own browser download fails on our closed network. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -58,58 +52,24 @@ export function artifactPath(name: string): string {
   return join(dir, name);
 }
 
-export interface UiTemporal {
+export interface UiTemporal extends TemporalHarness {
   server: DevServer;
   uiUrl: string;
-  client: Client;
-  taskQueue: string;
-  startWorker(deps?: Partial<ActivityDeps>): Promise<Worker>;
-  close(): Promise<void>;
 }
 
-/** A dev server with the Web UI on a free port and its own db in a temp dir, plus a client for it. */
+/** A dev server with the Web UI on a free port and its own db in a temp dir, with the usual test harness on it. */
 export async function startUiTemporal(): Promise<UiTemporal> {
   const binary = findTemporalCli();
   if (!binary) throw new Error('No temporal CLI found: run scripts/install-temporal.sh (or set TEMPORAL_CLI_PATH).');
-  try {
-    // Activity retries and the like would flood the output at the SDK's default level.
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // Already installed in this process: keep it.
-  }
   const dir = mkdtempSync(join(tmpdir(), 'warden-ui-'));
-  const uiPort = await freePort();
-  const server = await startDevServer({ binary, uiPort, dbFile: join(dir, 'temporal.db') });
-  const uiUrl = server.uiUrl!;
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const taskQueue = `ui-${randomUUID()}`;
-  const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
-
+  const server = await startDevServer({ binary, uiPort: await freePort(), dbFile: join(dir, 'temporal.db') });
+  const harness = await temporalHarness({ address: server.address, namespace: server.namespace });
   return {
+    ...harness,
     server,
-    uiUrl,
-    client,
-    taskQueue,
-    async startWorker(deps = {}) {
-      const worker = await createDeskWorker({
-        connection: nativeConnection,
-        namespace: server.namespace,
-        taskQueue,
-        workflowBundle: await workflowBundle(),
-        deps: await workerDeps(deps),
-      });
-      workers.push({ worker, running: worker.run() });
-      return worker;
-    },
+    uiUrl: server.uiUrl!,
     async close() {
-      for (const w of workers) {
-        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
-        await w.running.catch(() => undefined);
-      }
-      await nativeConnection.close();
-      await connection.close();
+      await harness.close();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },

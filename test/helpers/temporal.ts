@@ -35,7 +35,6 @@ export interface TemporalHarness {
   close(): Promise<void>;
 }
 
-/** Real client and real workers against the suite's dev server, on a task queue of this test's own. */
 /** Expected activity failures (injected faults) would flood the test output at the SDK's default level. */
 function quietRuntime(): void {
   try {
@@ -45,10 +44,14 @@ function quietRuntime(): void {
   }
 }
 
-export async function temporalHarness(opts: { workflowsPath?: string } = {}): Promise<TemporalHarness> {
+/**
+ * Real client and real workers on a task queue of this test's own, against the
+ * suite's dev server unless another server is named (the browser test runs one with the Web UI).
+ */
+export async function temporalHarness(opts: { workflowsPath?: string; address?: string; namespace?: string } = {}): Promise<TemporalHarness> {
   quietRuntime();
-  const address = inject('temporalAddress');
-  const namespace = inject('temporalNamespace');
+  const address = opts.address ?? inject('temporalAddress');
+  const namespace = opts.namespace ?? inject('temporalNamespace');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });
