@@ -1,8 +1,10 @@
-# The warden image: workers, CLI and (later) the operator bot share it.
-FROM node:20-bookworm-slim
+# The warden image: workers, CLI and the operator bot share it.
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# The CLI build (`prepare`) needs the sources: it runs after the COPY below.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY . .
+RUN node scripts/build-cli.mjs
 USER node
 ENTRYPOINT ["node", "bin/warden.js"]

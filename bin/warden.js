@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so `npx warden` needs no build step.
-import { register } from 'tsx/esm/api';
+// The CLI runs as compiled JavaScript (dist/, built by `npm install`), so a command
+// starts in tens of milliseconds; a source newer than the build triggers a rebuild.
+import { pathToFileURL } from 'node:url';
+import { ensureBuilt } from '../scripts/build-cli.mjs';
 
-register();
-const { main } = await import('../operator/cli.ts');
+const { main } = await import(pathToFileURL(await ensureBuilt()).href);
 await main(process.argv);

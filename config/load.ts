@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { WardenConfig } from './schema';
 
-/** The embedded default: what `npm start` runs when no config is named. */
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('./paper.yaml', import.meta.url));
+import { DEFAULT_CONFIG_PATH } from './paths';
+
+export { DEFAULT_CONFIG_PATH };
 
 export class ConfigError extends Error {
   constructor(

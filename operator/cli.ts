@@ -1,14 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/load';
-import { registerAuditCommands } from './commands/audit';
-import { registerDeskCommands } from './commands/desk';
-import { registerSecurityCommands } from './commands/security';
-import { registerSimCommands } from './commands/sim';
-import { registerSessionCommands } from './commands/session';
-import { registerOperateCommands } from './commands/operate';
-import { registerBotCommands } from './commands/bot';
-import { registerIncidentCommands } from './commands/incident';
-import type { DeskControl } from './desk-control';
+import { DEFAULT_CONFIG_PATH } from '../config/paths';
+import type { LoadedConfig } from '../config/load';
+import type { DeskControl } from '../clients/desk-control';
+import { COMMANDS, type CommandGroup, type CommandName } from './command-index';
 
 /** What every subcommand receives: the validated config, loaded lazily so `--help` needs none. */
 export interface CliContext {
@@ -16,7 +10,30 @@ export interface CliContext {
   out: (line: string) => void;
 }
 
-export function buildProgram(out: (line: string) => void = (l) => console.log(l)): Command {
+type Register = (program: Command, ctx: CliContext) => void;
+
+type Loader = () => Promise<Register>;
+
+const operate: Loader = async () => {
+  const mod = await import('./commands/operate');
+  return (program, ctx) => mod.registerOperateCommands(program, ctx, () => temporalDesk(ctx));
+};
+
+/** Each group's modules are imported only when one of its commands runs. */
+const GROUPS: Record<CommandGroup, Loader[]> = {
+  audit: [async () => (await import('./commands/audit')).registerAuditCommands],
+  bot: [async () => (await import('./commands/bot')).registerBotCommands],
+  desk: [async () => (await import('./commands/desk')).registerDeskCommands],
+  operate: [operate],
+  // `incident declare|ack` live with the operator commands, the runbook steps in their own module.
+  incident: [operate, async () => (await import('./commands/incident')).registerIncidentCommands],
+  security: [async () => (await import('./commands/security')).registerSecurityCommands],
+  session: [async () => (await import('./commands/session')).registerSessionCommands],
+  sim: [async () => (await import('./commands/sim')).registerSimCommands],
+  tools: [async () => (await import('./commands/tools')).registerToolCommands],
+};
+
+function baseProgram(out: (line: string) => void): { program: Command; ctx: CliContext } {
   const program = new Command('warden')
     .description('Warden: a durable, security-first crypto trading desk on Temporal')
     .option('-c, --config <path>', 'config file (YAML or JSON)', process.env.WARDEN_CONFIG ?? DEFAULT_CONFIG_PATH)
@@ -24,34 +41,67 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
     .exitOverride();
   let loaded: LoadedConfig | undefined;
   const ctx: CliContext = {
-    config: () => (loaded ??= loadConfig(program.opts<{ config: string }>().config)),
+    config: () => {
+      if (!loaded) throw new Error('config requested before the command loaded it');
+      return loaded;
+    },
     out,
   };
-  registerDeskCommands(program, ctx);
-  registerAuditCommands(program, ctx);
-  registerSimCommands(program, ctx);
-  registerSecurityCommands(program, ctx);
-  registerSessionCommands(program, ctx);
-  registerOperateCommands(program, ctx, () => temporalDesk(ctx));
-  registerBotCommands(program, ctx);
-  registerIncidentCommands(program, ctx);
+  // Loaded before the action runs (zod and yaml cost tens of ms, which `--help` never pays).
+  program.hook('preAction', async () => {
+    const { loadConfig } = await import('../config/load');
+    loaded ??= loadConfig(program.opts<{ config: string }>().config);
+  });
+  return { program, ctx };
+}
+
+async function register(program: Command, ctx: CliContext, groups: Iterable<CommandGroup>): Promise<void> {
+  const loaded = new Set<Loader>();
+  for (const group of groups) {
+    for (const load of GROUPS[group]) {
+      if (loaded.has(load)) continue;
+      loaded.add(load);
+      (await load())(program, ctx);
+    }
+  }
+}
+
+/** Every command registered (tests and the compose check use this). */
+export async function buildProgram(out: (line: string) => void = (l) => console.log(l)): Promise<Command> {
+  const { program, ctx } = baseProgram(out);
+  await register(program, ctx, Object.keys(GROUPS) as CommandGroup[]);
   return program;
+}
+
+/** The first argument that is not a global option: the command the user asked for. */
+function requestedCommand(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-c' || a === '--config') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
 }
 
 /** The Temporal-backed desk for one CLI command; `close` ends its connection afterwards. */
 async function temporalDesk(ctx: CliContext): Promise<DeskControl & { close(): Promise<void> }> {
   const { config } = ctx.config();
-  const [{ connectClient }, { TemporalDeskControl }] = await Promise.all([import('../workers/temporal-connection'), import('./temporal-desk-control')]);
+  const [{ connectClient }, { TemporalDeskControl }] = await Promise.all([import('../clients/connect'), import('../clients/temporal-desk-control')]);
   const client = await connectClient(config.temporal);
   return Object.assign(new TemporalDeskControl(client, config), { close: () => client.connection.close() });
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const { program, ctx } = baseProgram((l) => console.log(l));
+  const name = requestedCommand(argv.slice(2));
+  const entry = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
+  if (entry) await register(program, ctx, [entry.group]);
+  else for (const [cmd, { summary }] of Object.entries(COMMANDS)) program.command(cmd).description(summary);
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
+    const { ConfigError } = await import('../config/load');
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(2);

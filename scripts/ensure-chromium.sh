@@ -22,7 +22,8 @@ fi
 
 echo "ensure-chromium: installing Debian's chromium package..." >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2
+# One package-list refresh per hour is enough: CI runs this script and its sibling back to back.
+find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | grep -q . || apt-get update -qq >&2
 # No recommends: they pull in desktop extras (fonts aside) that a headless test never uses.
 apt-get install -y -qq --no-install-recommends chromium >&2
 

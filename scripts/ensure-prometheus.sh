@@ -32,7 +32,8 @@ trap cleanup EXIT
 
 echo "ensure-prometheus: installing Debian's prometheus package (promtool + prometheus)..." >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2
+# One package-list refresh per hour is enough: CI runs this script and its sibling back to back.
+find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | grep -q . || apt-get update -qq >&2
 # No recommends: they would add prometheus-node-exporter, another service on :9100.
 apt-get install -y -qq --no-install-recommends prometheus >&2
 

@@ -15,7 +15,7 @@ interface Service {
 
 const root = join(import.meta.dirname, '..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
-const wardenCommands = new Set(buildProgram(() => undefined).commands.map((c) => c.name()));
+const wardenCommands = new Set((await buildProgram(() => undefined)).commands.map((c) => c.name()));
 
 // No Docker engine here: check the file against the repo instead of running it.
 describe('docker-compose.yml', () => {

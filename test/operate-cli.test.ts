@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CliContext } from '../operator/cli';
 import { registerOperateCommands } from '../operator/commands/operate';
-import type { DeskControl } from '../operator/desk-control';
+import type { DeskControl } from '../clients/desk-control';
 import { FakeDesk } from './helpers/fake-desk';
 
 const me = { id: `cli:${userInfo().username}`, channel: 'cli' };

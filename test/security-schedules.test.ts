@@ -37,7 +37,7 @@ function writeConfig(extra: Record<string, unknown> = {}): string {
 /** In-process, as `warden` parses it (each CLI process spends seconds starting tsx); the last step runs the real binary. */
 async function warden(config: string, ...args: string[]): Promise<string> {
   const lines: string[] = [];
-  await buildProgram((l) => lines.push(l)).parseAsync(['node', 'warden', '--config', config, ...args]);
+  await (await buildProgram((l) => lines.push(l))).parseAsync(['node', 'warden', '--config', config, ...args]);
   return lines.map((l) => `${l}\n`).join('');
 }
 const wardenProcess = (config: string, ...args: string[]) => run('node', ['bin/warden.js', '--config', config, ...args]).then((r) => r.stdout);

@@ -11,12 +11,13 @@ import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import { deskWorkflow } from '../workflows/desk';
 import { join } from 'node:path';
 import { LocalReportStore, S3ReportStore } from '../adapters/audit/report-store';
-import { TemporalDeskControl } from '../operator/temporal-desk-control';
+import { TemporalDeskControl } from '../clients/temporal-desk-control';
 import { alertChannels } from './alert-channels';
 import { createSecretRotator } from '../adapters/secrets/rotation';
-import { assertPreflight, preflightDepsFrom } from '../operator/preflight';
+import { assertPreflight, preflightDepsFrom } from './preflight';
 import { installRuntime } from './runtime';
-import { connectClient, connectWorker } from './temporal-connection';
+import { connectClient } from '../clients/connect';
+import { connectWorker } from './temporal-connection';
 import { createDeskWorker, defaultWorkerIdentity } from './worker';
 
 export interface RunningDesk {
@@ -104,13 +105,4 @@ export async function ensureDeskWorkflow(client: Client, loaded: LoadedConfig): 
     staticSummary: `Warden desk "${config.desk.name}" (${config.profile})`,
   });
   return workflowId;
-}
-
-/** Resolves on the first SIGINT/SIGTERM so entry points can shut down in order. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => resolve(sig);
-    process.once('SIGINT', on);
-    process.once('SIGTERM', on);
-  });
 }

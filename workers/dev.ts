@@ -1,13 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { LoadedConfig } from '../config/load';
 import { isListening } from '../adapters/free-port';
-import { findTemporalCli, startDevServer, waitForTemporal } from '../adapters/temporal-dev-server';
-import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { startProvisionedDevServer, waitForTemporal } from '../adapters/temporal-dev-server';
 import { createLogger } from '../adapters/logger';
-import { ensureDeskWorkflow, startDeskWorker, untilSignal } from './desk-process';
+import { ensureDeskWorkflow, startDeskWorker } from './desk-process';
+import { untilSignal } from './until-signal';
 import { startPaperVenue } from './paper-venue';
 import { startConfiguredSessions } from './sessions';
 
@@ -19,7 +17,7 @@ interface TemporalForDev {
   stop(): Promise<void>;
 }
 
-/** Reuse a server already on the configured address, else start the CLI's dev server, else the SDK's download. */
+/** Reuse a server already on the configured address, else start a dev server from the pinned CLI (fetched if need be). */
 async function temporalForDev(loaded: LoadedConfig, uiPort: number): Promise<TemporalForDev> {
   const [host = '127.0.0.1', portText = '7233'] = loaded.config.temporal.address.split(':');
   const port = Number(portText);
@@ -28,30 +26,8 @@ async function temporalForDev(loaded: LoadedConfig, uiPort: number): Promise<Tem
     return { how: `reusing the Temporal server already at ${host}:${port}`, uiUrl: `http://${host}:${uiPort}`, stop: async () => undefined };
   }
   const dbFile = join(loaded.stateDir, 'temporal.db');
-  const binary = findTemporalCli();
-  if (binary) {
-    const server = await startDevServer({ binary, ip: host, port, uiPort, dbFile });
-    return { how: `started ${binary} (history kept in ${dbFile})`, uiUrl: server.uiUrl, stop: server.stop };
-  }
-  console.log('No temporal CLI found (TEMPORAL_CLI_PATH, PATH, or scripts/install-temporal.sh); falling back to the Temporal SDK download of the dev server.');
-  try {
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        ip: host,
-        port,
-        ui: true,
-        uiPort,
-        dbFilename: dbFile,
-        searchAttributes: Object.keys(SEARCH_ATTRIBUTES).map((name) => defineSearchAttributeKey(name, SearchAttributeType.KEYWORD)),
-      },
-    });
-    return { how: 'started the SDK-downloaded dev server', uiUrl: `http://${host}:${uiPort}`, stop: () => env.teardown() };
-  } catch (err) {
-    throw new Error(
-      `Cannot start a Temporal dev server: no temporal CLI and the SDK download failed (${(err as Error).message}).\n` +
-        'Install one with: bash scripts/install-temporal.sh (needs Go), or set TEMPORAL_CLI_PATH to a temporal binary.',
-    );
-  }
+  const server = await startProvisionedDevServer({ ip: host, port, uiPort, dbFile, progress: (line) => console.log(line) });
+  return { how: `started ${server.how}, history kept in ${dbFile}`, uiUrl: server.uiUrl, stop: server.stop };
 }
 
 /** `npm start`: the whole paper desk on this machine, until Ctrl-C. */

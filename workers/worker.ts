@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { WORKFLOWS_PATH } from '../config/paths';
 import { SanitizingActivityInbound } from './sanitize-interceptor';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface DeskWorkerOptions {
   connection: NativeConnection;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli';
+import { summary } from '../command-index';
 import { createAwsClients } from '../../adapters/aws';
 import { initAuditBucket } from '../../adapters/audit/bucket';
 import { logPrefix } from '../../adapters/audit/s3-shipper';
@@ -18,7 +19,7 @@ function isoDate(flag: string) {
 
 /** `warden audit init|verify`: the WORM bucket's bootstrap and the trail's integrity check. */
 export function registerAuditCommands(program: Command, ctx: CliContext): void {
-  const audit = program.command('audit').description('the tamper-evident audit trail (S3 Object Lock in production, the local spool on paper)');
+  const audit = program.command('audit').description(summary('audit'));
 
   audit
     .command('init')

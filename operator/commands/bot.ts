@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli';
+import { summary } from '../command-index';
 import { createAwsClients } from '../../adapters/aws';
 import { openAuditTrail } from '../../adapters/audit';
 import { AlertRouter } from '../../adapters/alerts/router';
@@ -7,16 +8,16 @@ import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
 import { createSecretsStore } from '../../adapters/secrets';
 import { alertChannels } from '../../workers/alert-channels';
-import { untilSignal } from '../../workers/desk-process';
-import { connectClient } from '../../workers/temporal-connection';
+import { untilSignal } from '../../workers/until-signal';
+import { connectClient } from '../../clients/connect';
 import { createOperatorBot } from '../telegram/bot';
-import { TemporalDeskControl } from '../temporal-desk-control';
+import { TemporalDeskControl } from '../../clients/temporal-desk-control';
 
 /** `warden bot`: the Telegram operator bot, long polling; the token comes from the secrets store. */
 export function registerBotCommands(program: Command, ctx: CliContext): void {
   program
     .command('bot')
-    .description('run the Telegram operator bot (commands: /status /stop /resume /pause /balance /pnl /rebalances /approve /reject /incidents /help)')
+    .description(summary('bot'))
     .action(async () => {
       const loaded = ctx.config();
       const { config } = loaded;

@@ -1,22 +1,26 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli';
+import { summary } from '../command-index';
 import { deskStatusQuery } from '../../workflows/desk';
-import { runDev } from '../../workers/dev';
-import { startDeskWorker, untilSignal } from '../../workers/desk-process';
-import { connectClient } from '../../workers/temporal-connection';
+import { connectClient } from '../../clients/connect';
 
 /** Process-level commands: run the desk, run a worker, check config, show the desk's status. */
 export function registerDeskCommands(program: Command, ctx: CliContext): void {
   program
     .command('dev')
-    .description('run the paper desk locally: Temporal dev server with Web UI, worker, desk workflow (what `npm start` runs)')
+    .description(summary('dev'))
     .option('--ui-port <port>', 'Temporal Web UI port', (v) => parsePort(v, '--ui-port'), 8233)
-    .action(async (opts: { uiPort: number }) => runDev(ctx.config(), { uiPort: opts.uiPort }));
+    .action(async (opts: { uiPort: number }) => {
+      // Loaded here: only the process commands pay for the worker's native module.
+      const { runDev } = await import('../../workers/dev');
+      await runDev(ctx.config(), { uiPort: opts.uiPort });
+    });
 
   program
     .command('worker')
-    .description('run a desk worker against the configured Temporal (run two for failover)')
+    .description(summary('worker'))
     .action(async () => {
+      const [{ startDeskWorker }, { untilSignal }] = await Promise.all([import('../../workers/desk-process'), import('../../workers/until-signal')]);
       const desk = await startDeskWorker(ctx.config());
       ctx.out(`worker polling ${ctx.config().config.temporal.taskQueue}; metrics at ${desk.metrics.url}`);
       await untilSignal();
@@ -25,7 +29,7 @@ export function registerDeskCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('config')
-    .description('validate the config file and print it with defaults applied')
+    .description(summary('config'))
     .command('check')
     .action(() => {
       const loaded = ctx.config();
@@ -35,7 +39,7 @@ export function registerDeskCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('status')
-    .description("show the desk workflow's status")
+    .description(summary('status'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const { config } = ctx.config();

@@ -2,8 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { cliOperator } from './operate';
 import type { CliContext } from '../cli';
 import { renderIncidentReport } from '../../activities/incident-report';
-import { connectClient } from '../../workers/temporal-connection';
-import { IncidentControl } from '../incident-control';
+import { connectClient } from '../../clients/connect';
+import { IncidentControl } from '../../clients/incident-control';
 
 const required = (flag: string) => (v: string) => {
   if (!v.trim()) throw new InvalidArgumentError(`${flag}: must not be empty`);

@@ -4,7 +4,8 @@ import type { ZodType } from 'zod';
 import { sanitize } from '../../adapters/redact';
 import type { IncidentSeverity } from '../../domain/severity';
 import type { CliContext } from '../cli';
-import type { DeskControl, Operator } from '../desk-control';
+import { summary } from '../command-index';
+import type { DeskControl, Operator } from '../../clients/desk-control';
 import { amountUsdArg, idArg, reasonArg, referenceArg, severityArg, stopReason, summaryArg } from '../telegram/args';
 import {
   formatBalances,
@@ -65,7 +66,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('stop')
-    .description('KILL SWITCH: stop every trading session and cancel all open orders now (no confirmation)')
+    .description(summary('stop'))
     // The kill switch never refuses because of its reason: it is cleaned and clipped instead.
     .option('--reason <text>', 'why (recorded in the audit trail)', (v: string) => stopReason(v, 'kill switch via CLI'))
     .action(async (opts: { reason?: string }) => {
@@ -79,7 +80,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('pause')
-    .description('pause new orders on every session (open orders stay)')
+    .description(summary('pause'))
     .requiredOption('--reason <text>', 'why (recorded in the audit trail)', check(reasonArg, '--reason'))
     .action(async (opts: { reason: string }) => {
       const sessions = await withDesk((d) => d.pauseAll(cliOperator(), opts.reason));
@@ -88,7 +89,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('resume')
-    .description('resume trading on every session and re-arm open circuit breakers')
+    .description(summary('resume'))
     .requiredOption('--reason <text>', 'why (recorded in the audit trail)', check(reasonArg, '--reason'))
     .action(async (opts: { reason: string }) => {
       const sessions = await withDesk((d) => d.resumeAll(cliOperator(), opts.reason));
@@ -97,7 +98,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('sessions')
-    .description('status of every trading session')
+    .description(summary('sessions'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const sessions = await withDesk((d) => d.sessions());
@@ -106,7 +107,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('balance')
-    .description('balances per session')
+    .description(summary('balance'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const sessions = await withDesk((d) => d.sessions());
@@ -115,7 +116,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('pnl')
-    .description('portfolio value, daily P&L and drawdown per session')
+    .description(summary('pnl'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const sessions = await withDesk((d) => d.sessions());
@@ -124,7 +125,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('rebalances')
-    .description('manual cold -> warm transfers: waiting, confirming, done')
+    .description(summary('rebalances'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const list = await withDesk((d) => d.rebalances());
@@ -133,7 +134,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('approve')
-    .description('confirm the cold -> warm transfer you made by hand (the desk then checks the balance)')
+    .description(summary('approve'))
     .argument('<id>', 'rebalance id', check(idArg, '<id>'))
     .requiredOption('--amount <usd>', 'amount transferred, in USD', check(amountUsdArg, '--amount'))
     .requiredOption('--reference <ref>', 'your transfer reference (exchange or tx id)', check(referenceArg, '--reference'))
@@ -144,7 +145,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('reject')
-    .description('reject a rebalance request')
+    .description(summary('reject'))
     .argument('<id>', 'rebalance id', check(idArg, '<id>'))
     .requiredOption('--reason <text>', 'why (recorded in the audit trail)', check(reasonArg, '--reason'))
     .action(async (id: string, opts: { reason: string }) => {
@@ -154,14 +155,14 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
 
   program
     .command('incidents')
-    .description('open incidents')
+    .description(summary('incidents'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const list = await withDesk((d) => d.incidents());
       print(opts.json, list, formatIncidents(list));
     });
 
-  const incident = program.command('incident').description('declare or acknowledge an incident (seed section 7)');
+  const incident = program.command('incident').description(summary('incident'));
   incident
     .command('declare')
     .description('declare an incident')

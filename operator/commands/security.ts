@@ -9,10 +9,11 @@ import { EXCHANGE_IDS, type ExchangeId } from '../../config/schema';
 import { formatFindings, hasCritical } from '../../domain/key-audit';
 import type { PreflightItem } from '../../domain/preflight';
 import { applySchedules, describeSchedules } from '../../workers/schedules';
-import { connectClient } from '../../workers/temporal-connection';
+import { connectClient } from '../../clients/connect';
 import { oldKeyRevokedUpdate, pendingStoredUpdate, rotateWorkflowId, type RotationState } from '../../workflows/rotation';
 import type { CliContext } from '../cli';
-import { createPreflightDeps, loadConfigForPreflight, openSecurityIo, runPreflight } from '../preflight';
+import { summary } from '../command-index';
+import { createPreflightDeps, loadConfigForPreflight, openSecurityIo, runPreflight } from '../../workers/preflight';
 import { cliOperator } from './operate';
 
 function exchangeArg(value: string): ExchangeId {
@@ -75,7 +76,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
   // ---- keys audit ------------------------------------------------------------------------
   program
     .command('keys')
-    .description('API-key security (guide section 2)')
+    .description(summary('keys'))
     .command('audit')
     .description("ask every configured account's venue what its keys may do; exits 1 on any CRITICAL finding or an account it could not audit")
     .option('--json', 'print the findings as JSON')
@@ -112,7 +113,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
   // ---- secrets stage ----------------------------------------------------------------------
   program
     .command('secrets')
-    .description('exchange credentials in the secrets store')
+    .description(summary('secrets'))
     .command('stage')
     .description('store a new key as AWSPENDING for rotation (the current key stays live); reads the JSON from --file, a hidden prompt, or stdin')
     .argument('<exchange>', `one of ${EXCHANGE_IDS.join(', ')}`, exchangeArg)
@@ -131,7 +132,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
     });
 
   // ---- rotation staged / revoked -------------------------------------------------------------
-  const rotation = program.command('rotation').description("answer a running credential rotation's questions");
+  const rotation = program.command('rotation').description(summary('rotation'));
   const answer = (name: 'staged' | 'revoked', description: string, update: typeof pendingStoredUpdate) =>
     rotation
       .command(name)
@@ -155,7 +156,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
   answer('revoked', 'tell the rotation the OLD key is revoked at the exchange (Update oldKeyRevoked)', oldKeyRevokedUpdate);
 
   // ---- schedules ----------------------------------------------------------------------------
-  const schedules = program.command('schedules').description('the daily security schedules in Temporal (key-audit, rotation-check)');
+  const schedules = program.command('schedules').description(summary('schedules'));
   schedules
     .command('apply')
     .description('create or update the schedules from the config (idempotent)')
@@ -194,7 +195,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
   // ---- preflight ----------------------------------------------------------------------------
   program
     .command('preflight')
-    .description("evaluate the guide's production security checklist (33 items); exits 1 when an automated item fails")
+    .description(summary('preflight'))
     .option('--json', 'print { items: [{ section, item, status, reason }] }')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       // Not ctx.config(): its production refusal (a secret in env or .env) is one of the things preflight reports.

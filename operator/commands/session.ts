@@ -1,9 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { userInfo } from 'node:os';
 import type { CliContext } from '../cli';
+import { summary } from '../command-index';
 import { ExchangeId } from '../../config/schema';
 import { sessionInputFor, startSession } from '../../workers/sessions';
-import { connectClient } from '../../workers/temporal-connection';
+import { connectClient } from '../../clients/connect';
 import { sessionWorkflowId, statusQuery, stopUpdate, type SessionStatus } from '../../workflows/trading-session';
 
 function exchangeFlag(value: string): ExchangeId {
@@ -19,7 +20,7 @@ export function formatSession(s: SessionStatus): string {
 
 /** `warden session start|status|stop`: one account's trading session. */
 export function registerSessionCommands(program: Command, ctx: CliContext): void {
-  const session = program.command('session').description("the trading sessions (one per exchange account)");
+  const session = program.command('session').description(summary('session'));
   const pick = (cmd: Command) =>
     cmd.option('--exchange <id>', 'binance, okx or bybit', exchangeFlag).option('--account <name>', 'account name from the config');
 

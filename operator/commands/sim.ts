@@ -1,5 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli';
+import { summary } from '../command-index';
+import { untilSignal } from '../../workers/until-signal';
 import { DEFAULT_SIM_PORT, PAPER_ACCOUNT, registerPaperKeys, startSimulator, type PaperKeys } from '../../simulator/index';
 
 export interface SimRunOptions {
@@ -27,13 +29,6 @@ function parseTickFlag(value: string, flag: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 3_600_000) throw new InvalidArgumentError(`${flag}: must be milliseconds 0-3600000 (got "${value}")`);
   return n;
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
 }
 
 /** Runs the simulator with the paper keys until `until` settles (SIGINT/SIGTERM from the CLI). */
@@ -71,7 +66,7 @@ export async function runSim(opts: SimRunOptions, out: (line: string) => void, u
 export function registerSimCommands(program: Command, ctx: CliContext): void {
   program
     .command('sim')
-    .description('run the local exchange simulator (binance, okx, bybit REST on one port) with funded paper keys')
+    .description(summary('sim'))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', (v) => parsePortFlag(v, '--port'), DEFAULT_SIM_PORT)
     .option('--seed <seed>', 'seed of the price paths (same seed, same prices)', (v) => parseSeedFlag(v, '--seed'), 1)

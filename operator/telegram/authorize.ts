@@ -4,7 +4,7 @@
  * them, and anyone can pick a free one).
  */
 import type { Update } from 'grammy/types';
-import type { Operator } from '../desk-control';
+import type { Operator } from '../../clients/desk-control';
 
 export interface TelegramAccess {
   chatId: number;

@@ -12,7 +12,7 @@ import type { AuditRecorder } from '../../adapters/audit/trail';
 import type { Logger } from '../../adapters/logger';
 import type { DeskMetrics } from '../../adapters/metrics';
 import { registerSecret } from '../../adapters/redact';
-import type { DeskControl, Operator } from '../desk-control';
+import type { DeskControl, Operator } from '../../clients/desk-control';
 import { authorize, describeAttempt, telegramOperator } from './authorize';
 import { COMMANDS, parseCallbackData, parseCommand, resumeCallbackData, splitCommand } from './commands';
 import { ResumeConfirmations } from './confirmations';

@@ -3,7 +3,7 @@
  * reply and what to write in the audit trail. `/resume` is not here: it only
  * runs after its confirmation button (see bot.ts).
  */
-import type { DeskControl, Operator } from '../desk-control';
+import type { DeskControl, Operator } from '../../clients/desk-control';
 import type { OperatorCommand } from './commands';
 import {
   formatBalances,

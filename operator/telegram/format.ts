@@ -2,7 +2,7 @@
  * Operator replies: short plain text, a few lines per session, readable on a
  * phone. Pure functions of the desk's data; the CLI prints the same text.
  */
-import type { IncidentSummary, RebalanceSummary } from '../desk-control';
+import type { IncidentSummary, RebalanceSummary } from '../../clients/desk-control';
 import type { SessionStatus, StopReport } from '../../workflows/trading-session';
 import { COMMANDS } from './commands';
 

@@ -6,7 +6,7 @@
 import type { AuditRecorder } from '../../adapters/audit/trail';
 import type { Logger } from '../../adapters/logger';
 import { sanitize } from '../../adapters/redact';
-import type { Operator } from '../desk-control';
+import type { Operator } from '../../clients/desk-control';
 
 export type CommandOutcome = 'accepted' | 'refused' | 'failed';
 

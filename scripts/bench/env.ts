@@ -5,9 +5,9 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { AuditTrail } from '../../adapters/audit/trail';
 import { CcxtGatewayProvider } from '../../adapters/exchange/provider';
-import { findTemporalCli, startDevServer, type DevServer } from '../../adapters/temporal-dev-server';
+import { startProvisionedDevServer, type DevServer } from '../../adapters/temporal-dev-server';
 import { WardenConfig } from '../../config/schema';
-import { TemporalDeskControl } from '../../operator/temporal-desk-control';
+import { TemporalDeskControl } from '../../clients/temporal-desk-control';
 import { createDeskWorker } from '../../workers/worker';
 import { ExchangeHarness } from '../../test/helpers/exchange';
 import { workerDeps } from '../../test/helpers/worker-deps';
@@ -35,10 +35,8 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
-  const binary = findTemporalCli();
-  if (!binary) throw new Error('bench needs the temporal CLI: bash scripts/install-temporal.sh');
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  const temporal = await startDevServer({ binary, dbFile: join(dir, 'temporal.db') });
+  const temporal = await startProvisionedDevServer({ dbFile: join(dir, 'temporal.db'), progress: (l) => console.error(l) });
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   const connection = await NativeConnection.connect({ address: temporal.address });
   const harness = await ExchangeHarness.start(17);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../../adapters/free-port';
-import { findTemporalCli, startDevServer, type DevServer } from '../../adapters/temporal-dev-server';
+import { startProvisionedDevServer, type DevServer } from '../../adapters/temporal-dev-server';
 import { temporalHarness, type TemporalHarness } from './temporal';
 
 /** Debian's build (scripts/ensure-chromium.sh): Playwright's own browser download fails on our closed network. */
@@ -59,10 +59,8 @@ export interface UiTemporal extends TemporalHarness {
 
 /** A dev server with the Web UI on a free port and its own db in a temp dir, with the usual test harness on it. */
 export async function startUiTemporal(): Promise<UiTemporal> {
-  const binary = findTemporalCli();
-  if (!binary) throw new Error('No temporal CLI found: run scripts/install-temporal.sh (or set TEMPORAL_CLI_PATH).');
   const dir = mkdtempSync(join(tmpdir(), 'warden-ui-'));
-  const server = await startDevServer({ binary, uiPort: await freePort(), dbFile: join(dir, 'temporal.db') });
+  const server = await startProvisionedDevServer({ uiPort: await freePort(), dbFile: join(dir, 'temporal.db') });
   const harness = await temporalHarness({ address: server.address, namespace: server.namespace });
   return {
     ...harness,

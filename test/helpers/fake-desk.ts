@@ -4,7 +4,7 @@
  * The channels (bot, CLI) are tested against this; the Temporal
  * implementation has its own end-to-end test.
  */
-import type { DeskControl, IncidentSummary, Operator, RebalanceSummary } from '../../operator/desk-control';
+import type { DeskControl, IncidentSummary, Operator, RebalanceSummary } from '../../clients/desk-control';
 import type { SessionStatus, StopReport } from '../../workflows/trading-session';
 
 export type DeskMethod = keyof DeskControl;

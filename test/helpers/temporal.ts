@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createDeskWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { WORKFLOWS_PATH } from '../../config/paths';
+import { createDeskWorker } from '../../workers/worker';
 import type { ActivityDeps } from '../../activities';
 import { workerDeps } from './worker-deps';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startMotoServer } from '../../adapters/moto-server';
-import { findTemporalCli, startDevServer } from '../../adapters/temporal-dev-server';
+import { startProvisionedDevServer } from '../../adapters/temporal-dev-server';
+import { ensureBuilt } from '../../scripts/build-cli.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,15 +16,15 @@ declare module 'vitest' {
 
 /** One real Temporal dev server and one moto server for the whole run, on free loopback ports. */
 export default async function setup(project: TestProject) {
-  const binary = findTemporalCli();
-  if (!binary) {
-    throw new Error('No temporal CLI found: run scripts/install-temporal.sh (or set TEMPORAL_CLI_PATH). Tests never mock Temporal.');
-  }
+  // Tests spawn `node bin/warden.js` in parallel: build the CLI once here, not in each of them.
+  await ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'warden-test-'));
+  // Tests never mock Temporal: without a CLI this fetches the pinned one, or fails naming every source tried.
   const [temporal, moto] = await Promise.all([
-    startDevServer({ binary, dbFile: join(dir, 'temporal.db') }),
+    startProvisionedDevServer({ dbFile: join(dir, 'temporal.db'), progress: (l) => console.error(l) }),
     startMotoServer(),
   ]);
+  console.error(`test setup: Temporal ${temporal.how} at ${temporal.address}`);
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);
   project.provide('motoEndpoint', moto.endpoint);

@@ -7,7 +7,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { collectKeyAudit } from '../activities/security';
@@ -22,13 +21,13 @@ import { createSecretsStore } from '../adapters/secrets';
 import { createSecretRotator, type SecretRotator } from '../adapters/secrets/rotation';
 import { exchangeSecretName, type SecretsStore } from '../adapters/secrets/types';
 import { ConfigError, findPlaintextSecretSources, formatIssues, loadedConfig, readConfigFile, type LoadedConfig } from '../config/load';
+import { RUNBOOKS_DIR } from '../config/paths';
 import { WardenConfig } from '../config/schema';
 import { databaseUrlRequiresTls, evaluatePreflight, failingItems, redisUrlRequiresTls, urlHasPassword, type PreflightFacts, type PreflightItem, type Probe } from '../domain/preflight';
 import { DEFAULT_SIM_PORT } from '../simulator';
-import { ROTATION_CHECK_SCHEDULE_ID } from '../workers/schedules';
-import { connectClient } from '../workers/temporal-connection';
+import { ROTATION_CHECK_SCHEDULE_ID } from './schedules';
+import { connectClient } from '../clients/connect';
 
-export const RUNBOOKS_DIR = fileURLToPath(new URL('../ops/runbooks', import.meta.url));
 
 /** Everything preflight asks the outside world through; the CLI wires real clients, tests their own. */
 export interface PreflightDeps {
