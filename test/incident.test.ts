@@ -6,7 +6,7 @@ import { S3ReportStore } from '../adapters/audit/report-store';
 import { createLogger } from '../adapters/logger';
 import { RiskConfig, WardenConfig } from '../config/schema';
 import { makeAlert } from '../domain/severity';
-import { TemporalDeskControl } from '../operator/temporal-desk-control';
+import { TemporalDeskControl } from '../workers/temporal-desk-control';
 import { startSession } from '../workers/sessions';
 import {
   acknowledgeUpdate,

@@ -13,7 +13,7 @@ import { CachedSecretsStore } from '../adapters/secrets/store';
 import { loadConfig } from '../config/load';
 import { ExchangeAccountConfig, type ExchangeId } from '../config/schema';
 import type { PreflightItem } from '../domain/preflight';
-import { assertPreflight, preflightDepsFrom, preflightGate, PreflightFailedError, runPreflight, type PreflightDeps } from '../operator/preflight';
+import { assertPreflight, preflightDepsFrom, preflightGate, PreflightFailedError, runPreflight, type PreflightDeps } from '../workers/preflight';
 import { applySchedules, SECURITY_SCHEDULE_IDS } from '../workers/schedules';
 import { openTempTrail, tempDir } from './helpers/audit';
 import { motoClients } from './helpers/aws';

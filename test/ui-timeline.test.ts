@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WardenConfig } from '../config/schema';
-import { IncidentControl } from '../operator/incident-control';
+import { IncidentControl } from '../workers/incident-control';
 import { acknowledgeUpdate, approveResumeUpdate, falsePositiveUpdate, incidentStatusQuery, recordFindingsUpdate, type IncidentStatus } from '../workflows/incident';
 import { artifactPath, launchChromium, requireChromium, startUiTemporal, type UiTemporal } from './helpers/browser';
 import { waitFor } from './helpers/wait';

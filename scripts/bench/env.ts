@@ -7,7 +7,7 @@ import { AuditTrail } from '../../adapters/audit/trail';
 import { CcxtGatewayProvider } from '../../adapters/exchange/provider';
 import { findTemporalCli, startDevServer, type DevServer } from '../../adapters/temporal-dev-server';
 import { WardenConfig } from '../../config/schema';
-import { TemporalDeskControl } from '../../operator/temporal-desk-control';
+import { TemporalDeskControl } from '../../workers/temporal-desk-control';
 import { createDeskWorker } from '../../workers/worker';
 import { ExchangeHarness } from '../../test/helpers/exchange';
 import { workerDeps } from '../../test/helpers/worker-deps';

@@ -58,7 +58,7 @@ export const killSwitch: Benchmark = {
       }
       await placeAll('ks');
       if (openCount() !== VENUES.length * ORDERS) throw new Error(`expected ${VENUES.length * ORDERS} open orders, found ${openCount()}`);
-      const desk = new (await import('../../operator/temporal-desk-control')).TemporalDeskControl(
+      const desk = new (await import('../../workers/temporal-desk-control')).TemporalDeskControl(
         env.client,
         (await import('../../config/schema')).WardenConfig.parse({ profile: 'paper', temporal: { taskQueue: env.taskQueue }, exchanges: h.accounts('ks').map((a) => ({ ...a, strategy: { kind: 'grid', symbol: 'BTC/USDT', lower: 1, upper: 2, levels: 2, orderAmount: 0.001 } })) }),
       );

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate, type RebalanceSummary } from '../workflows/rebalance';
-import type { Operator } from './desk-control';
+import type { Operator } from '../operator/desk-control';
 
 /** Operators' side of the rebalancing procedure: list, confirm a transfer, reject. */
 export class RebalanceControl {
