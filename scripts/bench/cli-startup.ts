@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../../config/paths';
 import { deskStatusQuery, deskWorkflow } from '../../workflows/desk';
-import { ensureBuilt } from '../build-cli.mjs';
+import { ensureBuilt } from '../../bin/build-cli.mjs';
 import { benchEnv, round, stats } from './env';
 import type { Benchmark } from './types';
 
