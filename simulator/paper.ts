@@ -13,7 +13,14 @@ export interface PaperCredentials {
 export type PaperKeys = Record<VenueId, PaperCredentials>;
 
 export const PAPER_ACCOUNT = 'paper';
-export const PAPER_BALANCES: Readonly<Record<string, number>> = { USDT: 20_000, BTC: 0.5, ETH: 5 };
+/**
+ * Each paper account's funding, on every venue. Mostly cash, so the desk's own
+ * limits leave room to trade: at the simulator's starting prices BTC and ETH
+ * are about 5% each of the account (the default concentration limit is 20%),
+ * the target-weight sessions buy up to their 15% targets, and the grid can buy
+ * below the price as well as sell above it (it needs 0.002 BTC per sell level).
+ */
+export const PAPER_BALANCES: Readonly<Record<string, number>> = { USDT: 20_000, BTC: 0.02, ETH: 0.4 };
 
 /** Fresh credentials in each venue's usual shape. */
 function generate(venue: VenueId): PaperCredentials {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountState, ExchangeGateway } from '../adapters/exchange/gateway';
+import type { GatewayProvider } from '../adapters/exchange/provider';
 import { RiskConfig, type ExchangeId } from '../config/schema';
 import { startSession } from '../workers/sessions';
 import { resumeUpdate, statusQuery, stopUpdate, type SessionInput, type SessionStatus } from '../workflows/trading-session';
@@ -9,6 +11,54 @@ import { waitFor } from './helpers/wait';
 let h: ExchangeHarness;
 let t: TemporalHarness;
 let accountSeq = 0;
+
+/** Snapshots to hold in flight, by `exchange/account`: each catches the next one after it has read the venue. */
+const holds = new Map<string, { caught: (state: AccountState) => void; released: Promise<void> }>();
+
+/**
+ * Holds the account's next snapshot after it has read the venue, until released:
+ * a tick whose picture of the account is taken now and lands whenever the test says.
+ */
+function holdNextSnapshot(input: SessionInput): { caught: Promise<AccountState>; release: () => void } {
+  let release = () => undefined as void;
+  const released = new Promise<void>((r) => (release = r));
+  const caught = new Promise<AccountState>((resolve) => holds.set(`${input.exchange}/${input.account}`, { caught: resolve, released }));
+  return { caught, release };
+}
+
+/** `p`, or a failure naming `what` after `ms` (a deadline, not a wait). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** The real gateways, with accountState able to hold a snapshot (holdNextSnapshot). */
+function holdingSnapshots(provider: GatewayProvider): GatewayProvider {
+  return {
+    async gateway(exchange, account, purpose, stage) {
+      const gw = await provider.gateway(exchange, account, purpose, stage);
+      return new Proxy(gw, {
+        get(target, prop) {
+          if (prop === 'accountState') {
+            return async (symbols: string[]) => {
+              const state = await target.accountState(symbols);
+              const hold = holds.get(`${exchange}/${account}`);
+              if (hold) {
+                holds.delete(`${exchange}/${account}`);
+                hold.caught(state);
+                await hold.released;
+              }
+              return state;
+            };
+          }
+          const v: unknown = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }) as ExchangeGateway;
+    },
+  };
+}
 
 beforeAll(async () => {
   h = await ExchangeHarness.start(3);
@@ -22,7 +72,7 @@ beforeAll(async () => {
     enableRateLimit: false,
     timeoutMs: 3000,
   });
-  await t.startWorker({ gateways: provider, audit: h.audit, secrets });
+  await t.startWorker({ gateways: holdingSnapshots(provider), audit: h.audit, secrets });
 });
 afterAll(async () => {
   await t?.close();
@@ -132,5 +182,67 @@ describe('trading session on the real dev server + simulator', () => {
     expect(elapsed).toBeLessThan(10_000);
     const st: SessionStatus = await status(inputs[0]!);
     expect(st.mode).toBe('stopped');
+  });
+
+  it("stop's reply and the next status show no open orders once the venue confirmed the cancels, then the session looks again", async () => {
+    const input = gridSession('okx', { tickSeconds: 3600 });
+    const handle = await startSession(t.client, t.taskQueue, input);
+    await waitFor(async () => openAtVenue(input).length, (n) => n >= 2, 20_000, 'resting grid orders');
+    // The first tick's snapshot predates its orders; resume wakes the loop for a tick that sees them.
+    await handle.executeUpdate(resumeUpdate, { args: [{ by: 'test', reason: 'look again' }] });
+    const before = await waitFor(() => status(input), (st) => st.openOrders.length >= 2, 20_000, 'status showing the resting orders');
+
+    // The look at the account the stop asks for is held: the reply and the next status come from the cancels alone.
+    const look = holdNextSnapshot(input);
+    try {
+      const result = await handle.executeUpdate(stopUpdate, { args: [{ by: 'op-1', reason: 'demo stop' }] });
+      expect(openAtVenue(input)).toEqual([]);
+      expect(result.cancelled.length).toBe(before.openOrders.length);
+      expect(result.status).toMatchObject({ mode: 'stopped', openOrders: [] });
+      expect(result.status.lastStop?.cancelled.length).toBe(result.cancelled.length);
+      expect((await status(input)).openOrders).toEqual([]);
+
+      // Woken once the cancels were confirmed (the timer is an hour), the session reads the venue again
+      // and then shows nothing locked in orders.
+      const fresh = await within(look.caught, 10_000, 'the look after the stop');
+      expect(fresh.openOrders).toEqual([]);
+      look.release();
+      const after = await waitFor(() => status(input), (st) => st.ticks > before.ticks && st.lastTick?.at !== before.lastTick?.at, 10_000, 'the look landing');
+      expect(after.openOrders).toEqual([]);
+      for (const [asset, b] of Object.entries(after.positions)) expect({ asset, used: b.used }).toEqual({ asset, used: 0 });
+    } finally {
+      look.release();
+      await handle.terminate('test over');
+    }
+  });
+
+  it('a snapshot read before the cancels and landing after them does not bring the cancelled orders back', async () => {
+    const input = gridSession('bybit', { tickSeconds: 3600 });
+    const handle = await startSession(t.client, t.taskQueue, input);
+    await waitFor(async () => openAtVenue(input).length, (n) => n >= 2, 20_000, 'resting grid orders');
+    // A tick reads the account while the orders rest, and its snapshot is held in flight across the stop.
+    const inFlight = holdNextSnapshot(input);
+    await handle.executeUpdate(resumeUpdate, { args: [{ by: 'test', reason: 'tick in flight' }] });
+    const read = await within(inFlight.caught, 10_000, 'the tick reading the account');
+    expect(read.openOrders.length).toBeGreaterThanOrEqual(2);
+
+    const next = holdNextSnapshot(input);
+    try {
+      const result = await handle.executeUpdate(stopUpdate, { args: [{ by: 'op-1', reason: 'stop during a tick' }] });
+      expect(openAtVenue(input)).toEqual([]);
+      expect(result.status.openOrders).toEqual([]);
+      expect((await status(input)).openOrders).toEqual([]);
+      inFlight.release();
+      // The stop asked for another look: once that tick reads the venue, the held snapshot has landed.
+      const fresh = await within(next.caught, 10_000, 'the look after the stop');
+      expect(fresh.openOrders).toEqual([]);
+      const landed = await status(input);
+      expect(landed.lastTick?.at).not.toBe(result.status.lastTick?.at);
+      expect(landed).toMatchObject({ mode: 'stopped', openOrders: [] });
+    } finally {
+      inFlight.release();
+      next.release();
+      await handle.terminate('test over');
+    }
   });
 });

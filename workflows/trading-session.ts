@@ -57,6 +57,12 @@ export interface StopReport {
   stoppedAt: string;
 }
 
+/** What the stop Update replies: the report, and the session's status once the venue confirmed the cancels. */
+export interface StopResult extends StopReport {
+  /** Shows no open orders: the venue has confirmed that none is left. */
+  status: SessionStatus;
+}
+
 export interface SessionStatus {
   session: string;
   mode: 'trading' | 'paused' | 'stopped';
@@ -78,7 +84,7 @@ export interface SessionStatus {
   recentTickLagMs?: number[];
 }
 
-export const stopUpdate = defineUpdate<StopReport, [StopRequest]>('stop');
+export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
 export const pauseUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('pause');
 export const resumeUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('resume');
 export const forceOpenUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('forceOpen');
@@ -179,6 +185,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   let stopRequested: OperatorRequest | undefined;
   let placing = 0;
   let wake = false;
+  /** Cancel-alls the venue has confirmed (no open order left): a snapshot read before one lists orders that are gone. */
+  let cancelsConfirmed = 0;
 
   const nowIso = () => new Date(Date.now()).toISOString();
   const ref = { exchange: input.exchange, account: input.account };
@@ -220,6 +228,9 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     return CancellationScope.nonCancellable(async () => {
       await condition(() => placing === 0);
       const { cancelled } = await exchange.cancelAllOrders({ ...ref, symbols: input.symbols, reason, by });
+      // cancelAllOrders returns once the venue lists no open order on these symbols.
+      cancelsConfirmed += 1;
+      if (snapshot) snapshot = { ...snapshot, openOrders: [] };
       return cancelled.map((o) => ({ id: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol }));
     });
   }
@@ -243,12 +254,16 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     async (req) => {
       stopRequested = req;
       s.mode = 'stopped';
-      wake = true;
+      // Runs from before this change woke the loop here, so its snapshot raced the cancels;
+      // now the session looks at the account again once the venue has confirmed them.
+      const observeAfterCancel = patched('stop-observes-after-cancel');
+      if (!observeAfterCancel) wake = true;
       const cancelled = await cancelEverything(req.by, `kill switch: ${req.reason}`);
       s.lastStop = { session, cancelled, stoppedAt: nowIso() };
       if (req.isolate) s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
+      if (observeAfterCancel) wake = true;
       await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
-      return s.lastStop;
+      return { ...s.lastStop, status: status() };
     },
     { validator: validateOperator },
   );
@@ -312,10 +327,14 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
   for (let tick = 0; ; tick++) {
     if (tick >= maxTicks || workflowInfo().continueAsNewSuggested) break;
+    // A wake-up during a tick (a stop's cancels confirmed, a resume) calls for another look right after it;
+    // runs from before this change cleared it when the tick ended.
+    const keepWakeDuringTick = patched('wake-during-tick-kept');
+    if (keepWakeDuringTick) wake = false;
     // A halted session still observes its account (status, marks, metrics) but places nothing;
     // a revoked key has nothing left to observe with, and isolated credentials must not be used.
     if (s.breaker.trippedBy !== 'auth' && !(s.breaker.trippedBy === 'incident' && isOpen(s.breaker))) await runTick();
-    wake = false;
+    if (!keepWakeDuringTick) wake = false;
     const due = Date.now() + tickMs;
     if (!(await condition(() => wake, tickMs))) {
       // Workflow time is the start of the task that woke us: the lag is how long the task waited.
@@ -335,8 +354,11 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
   async function runTick(): Promise<void> {
     s.ticks += 1;
+    const confirmedBefore = cancelsConfirmed;
     try {
-      snapshot = await exchange.snapshotAccount({ ...ref, symbols: input.symbols });
+      const read = await exchange.snapshotAccount({ ...ref, symbols: input.symbols });
+      // The venue confirmed a cancel-all while this snapshot was in flight: the orders it read are gone.
+      snapshot = cancelsConfirmed === confirmedBefore ? read : { ...read, openOrders: [] };
     } catch (err) {
       const type = failureType(err);
       s.breaker = recordFailure(s.breaker, type === 'ExchangeAuth' ? 'auth' : 'retryable', nowIso(), input.failureThreshold);
