@@ -1,10 +1,14 @@
 import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import type { ExchangeId } from '../config/schema';
+import type { FaultPatch } from '../simulator/faults';
 import { mulberry32 } from '../simulator/prng';
 import { placeOrdersWorkflow } from './fixtures/order-workflows';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
+import { waitFor } from './helpers/wait';
 
 const TRIALS = 50;
 const ORDERS_PER_TRIAL = 3;
@@ -75,4 +79,98 @@ describe('no duplicate and no lost orders under faults (real Temporal, real ccxt
     expect(new Set(all).size).toBe(all.length);
     expect(schedules).toHaveLength(TRIALS);
   }, 300_000);
+});
+
+/**
+ * Issue #12: a venue that is slow to place, or that loses the answer to an order it
+ * runs. Market orders, because a filled order no longer blocks its client order id at
+ * binance and okx: a second placement under the same id is accepted there. Each
+ * scenario runs one workflow per venue under the product's order activity options,
+ * and counts every client order id in the venue's own order list.
+ */
+describe('slow and lossy venues: no client order id placed twice (issue #12)', () => {
+  let h: ExchangeHarness;
+  /** ccxt with the product's timeout (CCXT_TIMEOUT_MS, past every request window). */
+  let patient: TemporalHarness;
+  /** ccxt giving up after 3 s, while the venue may still run the order inside its window. */
+  let impatient: TemporalHarness;
+  let seq = 0;
+
+  beforeAll(async () => {
+    h = await ExchangeHarness.start(12);
+    h.fundAccount('slow', { USDT: 1_000_000, BTC: 10 });
+    const workflowsPath = fileURLToPath(new URL('./fixtures/order-workflows.ts', import.meta.url));
+    [patient, impatient] = await Promise.all([temporalHarness({ workflowsPath }), temporalHarness({ workflowsPath })]);
+    await patient.startWorker({ gateways: new CcxtGatewayProvider({ secrets: h.secrets(), accounts: h.accounts('slow'), enableRateLimit: false }), audit: h.audit });
+    await impatient.startWorker({ gateways: h.gateways('slow'), audit: h.audit });
+  });
+  afterAll(async () => {
+    await patient?.close();
+    await impatient?.close();
+    await h?.close();
+  });
+
+  /** True once the workflow's placement is on a second attempt (the fault has bitten), or the workflow is done. */
+  async function pastFirstAttempt(handle: WorkflowHandle): Promise<boolean> {
+    const d = await handle.describe();
+    return d.status.name !== 'RUNNING' || (d.raw.pendingActivities ?? []).some((a) => (a.attempt ?? 1) >= 2);
+  }
+
+  /**
+   * Places `orders` market orders per venue under `faults`; with `clearOnRetry`, the faults
+   * are lifted once every venue's placement has been retried (requests already at the venue
+   * keep their delay). Returns how often each client order id appears at each venue.
+   */
+  async function scenario(t: TemporalHarness, faults: FaultPatch, opts: { orders: number; clearOnRetry: boolean }) {
+    const tag = `s${++seq}`;
+    const started = performance.now();
+    h.sim.clearFaults();
+    h.sim.setFaults('all', faults);
+    const runs = await Promise.all(
+      VENUE_IDS.map(async (venue) => {
+        const orders = Array.from({ length: opts.orders }, (_, i) => ({
+          clientOrderId: `wd${tag}x${i}${venue.slice(0, 2)}`,
+          intent: { symbol: 'BTC/USDT', side: i % 2 ? ('sell' as const) : ('buy' as const), type: 'market' as const, amount: 0.001, reason: 'fault scenario' },
+        }));
+        const handle = await t.client.workflow.start(placeOrdersWorkflow, { taskQueue: t.taskQueue, workflowId: `slow-${tag}-${venue}-${t.taskQueue}`, args: [{ exchange: venue, account: 'slow', orders }] });
+        return { venue, ids: orders.map((o) => o.clientOrderId), handle };
+      }),
+    );
+    if (opts.clearOnRetry) {
+      await waitFor(() => Promise.all(runs.map((r) => pastFirstAttempt(r.handle))), (all) => all.every(Boolean), 60_000, 'a retried placement on every venue');
+      h.sim.clearFaults();
+    }
+    const results = await Promise.all(runs.map((r) => r.handle.result()));
+    h.sim.clearFaults();
+    // Requests still held at the venue (a late engine) may yet land: wait until none is pending, then count.
+    await waitFor(async () => h.sim.inFlightRequests(), (n) => n === 0, 30_000, 'no order request still inside the simulator');
+    const counts = Object.fromEntries(runs.map(({ venue, ids }) => [venue, ids.map((id) => h.sim.orders(venue, 'slow').filter((o) => o.clientOrderId === id).length)]));
+    return { counts, expected: Object.fromEntries(runs.map(({ venue, ids }) => [venue, ids.map(() => 1)])), results, seconds: (performance.now() - started) / 1000 };
+  }
+
+  it.each([6_000, 12_000])('placement taking %i ms at the venue (past the old 5 s activity timeout) on every venue', async (orderLatencyMs) => {
+    const r = await scenario(patient, { orderLatencyMs }, { orders: 2, clearOnRetry: true });
+    expect(r.counts).toEqual(r.expected);
+    console.error(`slow placement ${orderLatencyMs} ms: ${JSON.stringify(r.counts)} in ${r.seconds.toFixed(1)} s`);
+  }, 90_000);
+
+  it('placement run late but inside its window, after ccxt stopped waiting', async () => {
+    const r = await scenario(impatient, { orderLatencyMs: 3_500 }, { orders: 2, clearOnRetry: false });
+    expect(r.counts).toEqual(r.expected);
+    // The venue ran the first request; every retry found it instead of placing again.
+    expect(r.results.flat().every((o) => o.existed)).toBe(true);
+    console.error(`late inside window: ${JSON.stringify(r.counts)} in ${r.seconds.toFixed(1)} s`);
+  }, 90_000);
+
+  it('accept-then-drop: the connection drops before the engine runs the order', async () => {
+    const r = await scenario(patient, { acceptThenDrop: 1, orderLatencyMs: 1_000 }, { orders: 2, clearOnRetry: false });
+    expect(r.counts).toEqual(r.expected);
+    console.error(`accept-then-drop: ${JSON.stringify(r.counts)} in ${r.seconds.toFixed(1)} s`);
+  }, 90_000);
+
+  it('5xx storm: bare 5xx at the edge, before the venue and after it admitted the order', async () => {
+    const r = await scenario(patient, { errorRate: 0.15, errorStatus: 502, acceptThen5xxRate: 0.5, orderLatencyMs: 500 }, { orders: 3, clearOnRetry: false });
+    expect(r.counts).toEqual(r.expected);
+    console.error(`5xx storm: ${JSON.stringify(r.counts)} in ${r.seconds.toFixed(1)} s`);
+  }, 120_000);
 });
