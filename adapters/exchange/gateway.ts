@@ -49,10 +49,25 @@ export class ExchangeGateway {
   ) {}
 
   private async call<T>(mutating: boolean, fn: () => Promise<T>): Promise<T> {
+    // Markets first, as a read: a failure there has sent nothing that could change state.
+    await this.marketsLoaded();
     try {
       return await fn();
     } catch (err) {
       throw classifyExchangeError(err, this.venue, mutating);
+    }
+  }
+
+  /**
+   * ccxt keeps the promise of its first market load, failed or not, and hands it to every later
+   * call: one rate-limited or 5xx load would break this client for good. A failed load is forgotten.
+   */
+  private async marketsLoaded(): Promise<void> {
+    try {
+      await this.exchange.loadMarkets();
+    } catch (err) {
+      (this.exchange as { marketsLoading?: Exchange['marketsLoading'] }).marketsLoading = undefined;
+      throw classifyExchangeError(err, this.venue, false);
     }
   }
 
