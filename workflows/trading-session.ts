@@ -136,7 +136,7 @@ const exchange = proxyActivities<DeskActivities>({
 export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: ORDER_START_TO_CLOSE_MS,
   heartbeatTimeout: ORDER_HEARTBEAT_TIMEOUT_MS,
-  retry: { initialInterval: ORDER_RETRY_INTERVAL_MS, backoffCoefficient: 1.5, maximumInterval: 30_000, maximumAttempts: 10, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+  retry: { initialInterval: ORDER_RETRY_INTERVAL_MS, backoffCoefficient: 1.5, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
 };
 const orders = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
 /** Audit writes are retried durably. */
