@@ -70,6 +70,8 @@ describe('no duplicate and no lost orders under faults (real Temporal, real ccxt
   it(`${TRIALS} random fault schedules: zero duplicates, zero lost orders`, async () => {
     const rng = mulberry32(20261128);
     const started = performance.now();
+    const atVenues = () => venues.flatMap((h, round) => VENUE_IDS.flatMap((v) => h.sim.orders(v, account(round)).map((o) => o.clientOrderId)));
+    const before = atVenues().length;
     const trials = Array.from({ length: TRIALS }, (_, n) => {
       const round = Math.floor(n / VENUE_IDS.length);
       const venue: ExchangeId = VENUE_IDS[n % VENUE_IDS.length]!;
@@ -111,10 +113,9 @@ describe('no duplicate and no lost orders under faults (real Temporal, real ccxt
       if (counts.some((c) => c !== 1)) problems.push(`round ${round} ${schedule}: per-id counts at the venue ${JSON.stringify(counts)}`);
       if (outcomes[n]) problems.push(`round ${round} ${schedule}: workflow failed: ${rootMessage(outcomes[n])}`);
     });
-    // Nothing else either: every order at every venue is one the trials intended, once.
-    const intended = trials.map((x) => x.ids.length).reduce((a, b) => a + b, 0);
-    const atVenues = venues.flatMap((h, round) => VENUE_IDS.flatMap((v) => h.sim.orders(v, account(round)).map((o) => o.clientOrderId)));
-    if (atVenues.length !== intended) problems.push(`${atVenues.length} orders at the venues for ${intended} intended`);
+    // Nothing else either: the trials added exactly the orders they intended.
+    const added = atVenues().length - before;
+    if (added !== TRIALS * ORDERS_PER_TRIAL) problems.push(`${added} orders added at the venues for ${TRIALS * ORDERS_PER_TRIAL} intended`);
     console.error(`${TRIALS} schedules, ${TRIALS * ORDERS_PER_TRIAL} orders: ${duplicates} client ids placed twice, ${problems.length} problem(s), ${((performance.now() - started) / 1000).toFixed(1)} s`);
     expect(problems).toEqual([]);
   }, 300_000);
