@@ -5,6 +5,6 @@ COPY package.json package-lock.json ./
 # The CLI build (`prepare`) needs the sources: it runs after the COPY below.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN node scripts/build-cli.mjs
+RUN node bin/build-cli.mjs
 USER node
 ENTRYPOINT ["node", "bin/warden.js"]

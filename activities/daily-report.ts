@@ -1,9 +1,19 @@
 import type { ActivityDeps } from './deps';
 
+export interface DailyReport {
+  text: string;
+  sessions: number;
+  openIncidents: number;
+  /** When the figures were read, by the worker's clock (deps.now); the report is dated by it. Absent in results recorded by older workers. */
+  at?: string;
+}
+
 /** The seed's INFO daily report: P&L, balances, breaker state and open incidents, in a few phone-sized lines. */
 export function createDailyReportActivities(deps: ActivityDeps) {
+  const now = deps.now ?? (() => new Date());
   return {
-    async buildDailyReport(): Promise<{ text: string; sessions: number; openIncidents: number }> {
+    async buildDailyReport(): Promise<DailyReport> {
+      const at = now().toISOString();
       const [sessions, incidents] = await Promise.all([deps.sessionControl.status([]), deps.sessionControl.incidents?.() ?? []]);
       const lines = sessions.map((s) => {
         const balances = Object.entries(s.positions)
@@ -19,7 +29,7 @@ export function createDailyReportActivities(deps: ActivityDeps) {
         ...lines,
         open.length ? `Open incidents: ${open.join('; ')}` : 'Open incidents: none',
       ].join('\n');
-      return { text, sessions: sessions.length, openIncidents: incidents.length };
+      return { text, sessions: sessions.length, openIncidents: incidents.length, at };
     },
   };
 }

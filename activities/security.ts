@@ -104,6 +104,11 @@ function toFailure(err: unknown): never {
 export interface RotationCredentialInfo extends CredentialInfo {
   /** What Secrets Manager records (DescribeSecret); empty for the paper file. */
   store: SecretDates;
+  /**
+   * When the credential was read, by the worker's clock (deps.now): the rotation
+   * check judges the key's age against it. Absent in results recorded by older workers.
+   */
+  checkedAt?: string;
 }
 
 export interface PromotionResult {
@@ -116,6 +121,7 @@ export interface PromotionResult {
 }
 
 export function createSecurityActivities(deps: ActivityDeps) {
+  const now = deps.now ?? (() => new Date());
   const fail = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
@@ -165,7 +171,7 @@ export function createSecurityActivities(deps: ActivityDeps) {
       }
       // DescribeSecret is one cheap call and says when the store last changed; it is context, not a blocker.
       const store = await (deps.rotator?.dates(c.secretName) ?? Promise.resolve({})).catch(() => ({}));
-      return { ...credentialInfo(input, c), store };
+      return { ...credentialInfo(input, c), store, checkedAt: now().toISOString() };
     },
 
     /** Drops this worker's cached copy of a credential, so the next read sees what the store holds now. */

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -59,7 +59,7 @@ export async function startMetricsServer(
   metrics: DeskMetrics,
   opts: { host: string; port: number; temporalMetricsUrl?: string },
 ): Promise<MetricsServer> {
-  const server: Server = createServer(async (req, res) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.url !== '/metrics') {
       res.writeHead(req.url === '/healthz' ? 200 : 404).end(req.url === '/healthz' ? 'ok\n' : 'not found\n');
       return;
@@ -74,6 +74,11 @@ export async function startMetricsServer(
     } catch (err) {
       res.writeHead(500).end(String(err));
     }
+  };
+  // http ignores a listener's promise: a throw in the 500 path (headers already
+  // sent) would be an unhandled rejection, which ends the worker process.
+  const server: Server = createServer((req, res) => {
+    serve(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

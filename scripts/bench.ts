@@ -8,9 +8,10 @@ import { orderRoundTrip } from './bench/orders';
 import { killSwitch } from './bench/killswitch';
 import { sessionCapacity } from './bench/capacity';
 import { failover } from './bench/failover';
+import { cliStartup } from './bench/cli-startup';
 import type { Benchmark, Figure } from './bench/types';
 
-const BENCHMARKS: Benchmark[] = [auditThroughput, spoolRecovery, orderRoundTrip, killSwitch, failover, sessionCapacity];
+const BENCHMARKS: Benchmark[] = [cliStartup, auditThroughput, spoolRecovery, orderRoundTrip, killSwitch, failover, sessionCapacity];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -9,6 +9,7 @@ import { S3AuditShipper } from '../adapters/audit/s3-shipper';
 import { AuditTrail } from '../adapters/audit/trail';
 import { motoClients } from './helpers/aws';
 import { tempDir } from './helpers/audit';
+import { testClock } from './helpers/clock';
 
 const run = promisify(execFile);
 const awsEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
@@ -33,7 +34,9 @@ describe('warden audit init / verify', () => {
     expect((await warden(config, 'audit', 'init')).stdout).toContain(`checked bucket ${bucket}`);
 
     const { s3 } = motoClients();
-    const trail = await AuditTrail.open({ dir: join(dir, '.warden', 'audit'), shipper: new S3AuditShipper({ s3, bucket }), batchMaxEvents: 2 });
+    // The desk side ships on the test clock (retain-until only moves further into moto's future);
+    // the `warden` processes below judge locks by their own real clock.
+    const trail = await AuditTrail.open({ dir: join(dir, '.warden', 'audit'), shipper: new S3AuditShipper({ s3, bucket, now: testClock }), batchMaxEvents: 2, now: testClock });
     for (let i = 0; i < 5; i++) {
       await trail.record({ type: 'config_change', actor: 'admin', data: { parameter: 'max_position_size_pct', old_value: `0.0${i}`, new_value: `0.0${i + 1}`, changed_by: 'admin', reason: 'test' } });
     }
@@ -46,6 +49,7 @@ describe('warden audit init / verify', () => {
     const day = trail.events()[0]!.time.slice(0, 10);
     const Key = `logs/${day}/000000000003-000000000004.jsonl`;
     const altered = trail.events().slice(2, 4).map((e: AuditEvent) => (e.seq === 4 ? { ...e, actor: 'mallory' } : e));
+    // Locked a day past real time: in force for the CLI's clock and moto's, so the rewrite, not the lock, is what verify reports.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: altered.map((e) => JSON.stringify(e)).join('\n'), ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }));
     const broken = await warden(config, 'audit', 'verify');
     expect(broken.code).toBe(1);

@@ -15,16 +15,24 @@ import { seal } from '../adapters/audit/chain';
 import type { AuditEvent, AuditEventInput } from '../adapters/audit/events';
 import { S3AuditShipper } from '../adapters/audit/s3-shipper';
 import { AuditTrail } from '../adapters/audit/trail';
-import { verifyEvents, verifyS3Trail } from '../adapters/audit/verify';
+import { S3ReportStore } from '../adapters/audit/report-store';
+import { verifyEvents, verifyS3Trail, type VerifyRange } from '../adapters/audit/verify';
 import { startMotoServer, type MotoServer } from '../adapters/moto-server';
 import { motoClients } from './helpers/aws';
 import { openTempTrail, tempDir } from './helpers/audit';
+import { testClock, testNowMs } from './helpers/clock';
 
 const order = (n: number): AuditEventInput => ({
   type: 'order_placed',
   actor: 'session/binance/main',
   data: { exchange: 'binance', account: 'main', symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: 0.1, price: 50_000 + n, orderId: `o${n}`, clientOrderId: `c${n}` },
 });
+
+const DAY_MS = 86_400_000;
+/** Locks are judged by the test clock, the one the shippers computed retain-until from. */
+const verify = (s3: S3Client, bucket: string, prefix: string, range: VerifyRange = {}) => verifyS3Trail(s3, bucket, prefix, range, testClock());
+/** A day past the test clock: in force for the verifier, and in moto's (real-time) future since the test clock never runs behind. */
+const dayLock = () => ({ ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: new Date(testNowMs() + DAY_MS) });
 
 async function objectBody(s3: S3Client, Bucket: string, Key: string): Promise<string> {
   const out = await s3.send(new GetObjectCommand({ Bucket, Key }));
@@ -43,7 +51,7 @@ describe('audit trail: spool and hash chain', () => {
     expect(b.seq).toBe(2);
     await trail.close();
 
-    const reopened = await AuditTrail.open({ dir });
+    const reopened = await AuditTrail.open({ now: testClock, dir });
     expect(await reopened.record({ ...order(1), id: 'wf-1/step-1' })).toEqual(a);
     const c = await reopened.record(order(3));
     expect(c).toMatchObject({ seq: 3, prevHash: b.hash });
@@ -73,7 +81,7 @@ describe('audit trail: spool and hash chain', () => {
     await trail.record(order(1));
     await trail.close();
     appendFileSync(join(dir, 'spool.jsonl'), '{"seq":2,"id":"torn');
-    const reopened = await AuditTrail.open({ dir });
+    const reopened = await AuditTrail.open({ now: testClock, dir });
     expect((await reopened.record(order(2))).seq).toBe(2);
     expect(verifyEvents(reopened.events(), 'spool').ok).toBe(true);
     await reopened.close();
@@ -116,10 +124,12 @@ describe('audit trail shipped to S3 with Object Lock (moto)', () => {
   });
 
   it('ships batches as JSONL under a COMPLIANCE lock with SSE; deleting a version is refused', async () => {
-    const shipper = new S3AuditShipper({ s3, bucket: Bucket, retentionDays: 2555 });
-    const trail = await AuditTrail.open({ dir: tempDir(), shipper, batchMaxEvents: 3 });
+    const shipper = new S3AuditShipper({ s3, now: testClock, bucket: Bucket, retentionDays: 2555 });
+    const trail = await AuditTrail.open({ now: testClock, dir: tempDir(), shipper, batchMaxEvents: 3 });
     for (let i = 1; i <= 7; i++) await trail.record(order(i));
+    const before = testNowMs();
     expect(await trail.shipNow()).toBe(7);
+    const after = testNowMs();
     expect(trail.pendingCount).toBe(0);
 
     const day = trail.events()[0]!.time.slice(0, 10);
@@ -128,8 +138,10 @@ describe('audit trail shipped to S3 with Object Lock (moto)', () => {
       const head = await s3.send(new HeadObjectCommand({ Bucket, Key }));
       expect(head.ObjectLockMode).toBe('COMPLIANCE');
       expect(head.ServerSideEncryption).toBe('AES256');
-      const years = (head.ObjectLockRetainUntilDate!.getTime() - Date.now()) / (365.25 * 86_400_000);
-      expect(years).toBeGreaterThan(6.9);
+      // 2555 days (7 years) from the shipper's clock when it shipped; S3 keeps retain-until to the second.
+      const retainUntil = head.ObjectLockRetainUntilDate!.getTime();
+      expect(retainUntil).toBeGreaterThanOrEqual(before + 2555 * DAY_MS - 1000);
+      expect(retainUntil).toBeLessThanOrEqual(after + 2555 * DAY_MS + 1000);
     }
     expect((await objectBody(s3, Bucket, keys[0]!)).trim().split('\n')).toHaveLength(3);
 
@@ -137,15 +149,27 @@ describe('audit trail shipped to S3 with Object Lock (moto)', () => {
     const VersionId = versions.Versions![0]!.VersionId;
     await expect(s3.send(new DeleteObjectCommand({ Bucket, Key: keys[0], VersionId }))).rejects.toMatchObject({ name: 'AccessDenied' });
 
-    expect(await verifyS3Trail(s3, Bucket, 'logs')).toEqual({ ok: true, objects: 3, events: 7 });
-    expect(await verifyS3Trail(s3, Bucket, 'logs', { from: day, to: day })).toMatchObject({ ok: true, events: 7 });
+    expect(await verify(s3, Bucket, 'logs')).toEqual({ ok: true, objects: 3, events: 7 });
+    expect(await verify(s3, Bucket, 'logs', { from: day, to: day })).toMatchObject({ ok: true, events: 7 });
     await trail.close();
+  });
+
+  it('stores a post-incident report under a COMPLIANCE lock retained from the store clock', async () => {
+    const reports = new S3ReportStore({ s3, bucket: Bucket, retentionDays: 2555, now: testClock });
+    const before = testNowMs();
+    expect(await reports.write('incidents/test/report.md', '# Incident Report')).toBe(`s3://${Bucket}/incidents/test/report.md`);
+    const after = testNowMs();
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'incidents/test/report.md' }));
+    expect(head.ObjectLockMode).toBe('COMPLIANCE');
+    const retainUntil = head.ObjectLockRetainUntilDate!.getTime();
+    expect(retainUntil).toBeGreaterThanOrEqual(before + 2555 * DAY_MS - 1000);
+    expect(retainUntil).toBeLessThanOrEqual(after + 2555 * DAY_MS + 1000);
   });
 
   it('verify names the object and sequence when an object is rewritten with one changed or dropped event', async () => {
     const bucket = 'warden-audit-tamper';
     await initAuditBucket(s3, bucket, 30);
-    const trail = await AuditTrail.open({ dir: tempDir(), shipper: new S3AuditShipper({ s3, bucket, retentionDays: 30 }), batchMaxEvents: 4 });
+    const trail = await AuditTrail.open({ now: testClock, dir: tempDir(), shipper: new S3AuditShipper({ s3, now: testClock, bucket, retentionDays: 30 }), batchMaxEvents: 4 });
     for (let i = 1; i <= 8; i++) await trail.record(order(i));
     await trail.shipNow();
     await trail.close();
@@ -155,29 +179,29 @@ describe('audit trail shipped to S3 with Object Lock (moto)', () => {
 
     // The lock keeps the original version, but a new version can still be written on top.
     const changed = original.map((e) => (e.seq === 6 ? { ...e, data: { ...e.data, amount: 99 } } : e));
-    const lock = { ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) };
+    const lock = dayLock();
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: changed.map((e) => JSON.stringify(e)).join('\n'), ...lock }));
-    const result = await verifyS3Trail(s3, bucket, 'logs');
+    const result = await verify(s3, bucket, 'logs');
     expect(result.ok).toBe(false);
     expect(result.firstBreak).toMatchObject({ key: Key, seq: 6 });
     expect(result.firstBreak!.problem).toMatch(/^object was rewritten: version .+ differs from the original$/);
 
     const bucket2 = 'warden-audit-drop';
     await initAuditBucket(s3, bucket2, 30);
-    const t2 = await AuditTrail.open({ dir: tempDir(), shipper: new S3AuditShipper({ s3, bucket: bucket2, retentionDays: 30 }), batchMaxEvents: 4 });
+    const t2 = await AuditTrail.open({ now: testClock, dir: tempDir(), shipper: new S3AuditShipper({ s3, now: testClock, bucket: bucket2, retentionDays: 30 }), batchMaxEvents: 4 });
     for (let i = 1; i <= 8; i++) await t2.record(order(i));
     await t2.shipNow();
     await t2.close();
     const original2 = (await objectBody(s3, bucket2, Key)).trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
     const dropped = original2.filter((e) => e.seq !== 7);
     await s3.send(new PutObjectCommand({ Bucket: bucket2, Key, Body: dropped.map((e) => JSON.stringify(e)).join('\n'), ...lock }));
-    expect((await verifyS3Trail(s3, bucket2, 'logs')).firstBreak).toMatchObject({ key: Key, seq: 7 });
+    expect((await verify(s3, bucket2, 'logs')).firstBreak).toMatchObject({ key: Key, seq: 7 });
   });
 
   it('verify catches a batch slipped in under a new key that breaks the chain', async () => {
     const bucket = 'warden-audit-forged';
     await initAuditBucket(s3, bucket, 30);
-    const trail = await AuditTrail.open({ dir: tempDir(), shipper: new S3AuditShipper({ s3, bucket, retentionDays: 30 }), batchMaxEvents: 10 });
+    const trail = await AuditTrail.open({ now: testClock, dir: tempDir(), shipper: new S3AuditShipper({ s3, now: testClock, bucket, retentionDays: 30 }), batchMaxEvents: 10 });
     for (let i = 1; i <= 3; i++) await trail.record(order(i));
     await trail.shipNow();
     await trail.close();
@@ -186,9 +210,9 @@ describe('audit trail shipped to S3 with Object Lock (moto)', () => {
     const day = last.time.slice(0, 10);
     const Key = `logs/${day}/000000000004-000000000004.jsonl`;
     await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key, Body: JSON.stringify(forged), ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }),
+      new PutObjectCommand({ Bucket: bucket, Key, Body: JSON.stringify(forged), ...dayLock() }),
     );
-    expect((await verifyS3Trail(s3, bucket, 'logs')).firstBreak).toEqual({ key: Key, seq: 4, problem: 'prevHash does not match the previous event (chain broken)' });
+    expect((await verify(s3, bucket, 'logs')).firstBreak).toEqual({ key: Key, seq: 4, problem: 'prevHash does not match the previous event (chain broken)' });
   });
 });
 
@@ -214,8 +238,8 @@ describe('audit shipping while S3 is down', () => {
     const bucket = 'warden-audit-outage';
     await initAuditBucket(s3, bucket, 30);
     const dir = tempDir();
-    const shipper = new S3AuditShipper({ s3, bucket, retentionDays: 30 });
-    const trail = await AuditTrail.open({ dir, shipper, batchMaxEvents: 5 });
+    const shipper = new S3AuditShipper({ s3, now: testClock, bucket, retentionDays: 30 });
+    const trail = await AuditTrail.open({ now: testClock, dir, shipper, batchMaxEvents: 5 });
     for (let i = 1; i <= 5; i++) await trail.record(order(i));
     expect(await trail.shipNow()).toBe(5);
 
@@ -225,13 +249,13 @@ describe('audit shipping while S3 is down', () => {
     expect(trail.pendingCount).toBe(7);
     await trail.close(); // The worker restarts while S3 is still down.
 
-    const restarted = await AuditTrail.open({ dir, shipper, batchMaxEvents: 5 });
+    const restarted = await AuditTrail.open({ now: testClock, dir, shipper, batchMaxEvents: 5 });
     expect(restarted.pendingCount).toBe(7);
     await restarted.record(order(13));
     moto.process.kill('SIGCONT');
     expect(await restarted.shipNow()).toBe(8);
     expect(restarted.pendingCount).toBe(0);
-    expect(await verifyS3Trail(s3, bucket, 'logs')).toEqual({ ok: true, objects: 3, events: 13 });
+    expect(await verify(s3, bucket, 'logs')).toEqual({ ok: true, objects: 3, events: 13 });
     await restarted.close();
   });
 });
@@ -242,17 +266,17 @@ describe('shipped marker', () => {
     const bucket = 'warden-audit-crash';
     await initAuditBucket(s3, bucket, 30);
     const dir = tempDir();
-    const shipper = new S3AuditShipper({ s3, bucket, retentionDays: 30 });
-    const trail = await AuditTrail.open({ dir, shipper });
+    const shipper = new S3AuditShipper({ s3, now: testClock, bucket, retentionDays: 30 });
+    const trail = await AuditTrail.open({ now: testClock, dir, shipper });
     for (let i = 1; i <= 3; i++) await trail.record(order(i));
     await trail.shipNow();
     await trail.close();
     writeFileSync(join(dir, 'shipped.json'), JSON.stringify({ lastShippedSeq: 0 })); // as if the mark was lost
-    const again = await AuditTrail.open({ dir, shipper });
+    const again = await AuditTrail.open({ now: testClock, dir, shipper });
     await again.shipNow();
     const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'logs/' }));
     expect(versions.Versions).toHaveLength(1);
-    expect(await verifyS3Trail(s3, bucket, 'logs')).toMatchObject({ ok: true, events: 3 });
+    expect(await verify(s3, bucket, 'logs')).toMatchObject({ ok: true, events: 3 });
     await again.close();
   });
 });

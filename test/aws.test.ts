@@ -22,6 +22,7 @@ describe('AWS emulation (moto) under test', () => {
   it('refuses to delete an object version under a COMPLIANCE lock', async () => {
     const Bucket = 'warden-lock-probe';
     await s3.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
+    // Real time on purpose: nothing of Warden's runs here, and moto judges the lock by its own (real) clock.
     const retainUntil = new Date(Date.now() + 24 * 3600 * 1000);
     const put = await s3.send(
       new PutObjectCommand({

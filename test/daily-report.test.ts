@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dailyReportWorkflow } from '../workflows/daily-report';
 import { eventsOf } from './helpers/audit-read';
 import { openTempTrail } from './helpers/audit';
+import { daysAgo, testNowMs } from './helpers/clock';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import type { AuditTrail } from '../adapters/audit/trail';
 
@@ -30,13 +31,14 @@ describe('daily report (INFO)', () => {
             failovers: 0,
           },
         ],
-        incidents: async () => [{ id: 'incident/daily_loss_limit:binance/main', severity: 'SEV-2', phase: 'investigation', summary: 'loss', openedAt: '2026-11-28T00:00:00Z' }],
+        incidents: async () => [{ id: 'incident/daily_loss_limit:binance/main', severity: 'SEV-2', phase: 'investigation', summary: 'loss', openedAt: daysAgo(3) }],
       },
     });
   });
   afterAll(async () => t?.close());
 
-  it('sends P&L, balances, breaker state and open incidents as an INFO alert', async () => {
+  it('sends P&L, balances, breaker state and open incidents as an INFO alert, dated by the worker clock', async () => {
+    const before = testNowMs();
     const text = await t.client.workflow.execute(dailyReportWorkflow, { taskQueue: t.taskQueue, workflowId: `daily-${t.taskQueue}` });
     expect(text).toBe(
       [
@@ -45,6 +47,12 @@ describe('daily report (INFO)', () => {
         'Open incidents: incident/daily_loss_limit:binance/main SEV-2 investigation (not acknowledged)',
       ].join('\n'),
     );
-    expect(eventsOf(audit, 'alert').find((e) => e.data.condition === 'daily_report')).toMatchObject({ data: { severity: 'INFO', delivered: true } });
+    const sent = eventsOf(audit, 'alert').find((e) => e.data.condition === 'daily_report');
+    expect(sent).toMatchObject({ data: { severity: 'INFO', delivered: true } });
+    // The report is dated by the worker's clock when it read the figures (the alert id carries its dedup key and time).
+    const [, day, at] = /^alert\/daily_report:([^/]+)\/([^/]+)\//.exec(sent!.id) ?? [];
+    expect(Date.parse(at!)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(at!)).toBeLessThanOrEqual(testNowMs());
+    expect(day).toBe(at!.slice(0, 10));
   });
 });

@@ -9,6 +9,7 @@ import { PAPER_SECRETS_FILE } from '../adapters/secrets';
 import type { Alert } from '../domain/severity';
 import { keyAuditWorkflow } from '../workflows/key-audit';
 import { eventsOf } from './helpers/audit-read';
+import { testNowMs } from './helpers/clock';
 import { ExchangeHarness } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { workerDeps } from './helpers/worker-deps';
@@ -33,7 +34,7 @@ beforeAll(async () => {
   const audit = h.audit;
   const secrets = h.secrets();
   const gateways = new CcxtGatewayProvider({ secrets, accounts: ACCOUNTS.flatMap((a) => h.accounts(a)), enableRateLimit: false, timeoutMs: 3000 });
-  const alerts = new AlertRouter({ channels: [channel], audit, logger });
+  const alerts = new AlertRouter({ channels: [channel], audit, logger, now: testNowMs });
   deps = { ...(await workerDeps({ logger, audit, secrets, gateways, alerts })), workerIdentity: 'test-worker' };
   t = await temporalHarness();
   await t.startWorker(deps);

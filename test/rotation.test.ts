@@ -24,6 +24,7 @@ import {
 } from '../workflows/rotation';
 import { eventsOf } from './helpers/audit-read';
 import { tempDir } from './helpers/audit';
+import { daysAgo, plusDays, testClock, testNowMs } from './helpers/clock';
 import { motoClients } from './helpers/aws';
 import { ExchangeHarness, type KeyOptions } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
@@ -50,9 +51,9 @@ beforeAll(async () => {
   h = await ExchangeHarness.start(21);
   t = await temporalHarness();
   const logger = createLogger({ level: 'silent' });
-  secrets = new CachedSecretsStore({ source: new AwsSecretSource(sm), prefix: 'warden', ttlSeconds: 300, audit: h.audit, accessedBy: 'test-worker' });
+  secrets = new CachedSecretsStore({ source: new AwsSecretSource(sm), prefix: 'warden', ttlSeconds: 300, audit: h.audit, accessedBy: 'test-worker', now: testNowMs });
   gateways = new CcxtGatewayProvider({ secrets, accounts: ACCOUNTS.flatMap((a) => h.accounts(a)), enableRateLimit: false, timeoutMs: 3000 });
-  await t.startWorker({ gateways, secrets, audit: h.audit, rotator: new AwsSecretRotator(sm), alerts: new AlertRouter({ channels: [channel], audit: h.audit, logger }) });
+  await t.startWorker({ gateways, secrets, audit: h.audit, rotator: new AwsSecretRotator(sm), alerts: new AlertRouter({ channels: [channel], audit: h.audit, logger, now: testNowMs }) });
   // What an operator's `warden` sees: the same moto Secrets Manager.
   configPath = join(tempDir(), 'warden.json');
   writeFileSync(
@@ -100,16 +101,18 @@ function newKey(exchange: ExchangeId, account: string, opts: KeyOptions & { crea
     ...(k.passphrase ? { passphrase: k.passphrase } : {}),
     ip_whitelist: opts.ipWhitelist ?? ['127.0.0.1'],
     permissions: { read: true, trade: true, withdraw: false, transfer: false, ...opts.permissions },
-    created_at: opts.createdAt ?? new Date().toISOString(),
+    created_at: opts.createdAt ?? testClock().toISOString(),
   });
   return { ...k, json, fingerprint: keyFingerprint(k.apiKey) };
 }
 
-async function storeCurrent(exchange: ExchangeId, account: string, createdAt = '2025-01-01T00:00:00Z') {
+/** The live key, 100 days old by the test clock: past the 90-day interval. */
+const STALE_DAYS = 100;
+async function storeCurrent(exchange: ExchangeId, account: string, createdAt = daysAgo(STALE_DAYS)) {
   const k = newKey(exchange, account, { createdAt });
   await sm.send(new CreateSecretCommand({ Name: `warden/${exchange}/${account}/trading`, SecretString: k.json }));
   h.sim.setBalance(exchange, account, 'USDT', 1000);
-  return k;
+  return { ...k, createdAt };
 }
 
 const smApiKey = async (exchange: ExchangeId, account: string, VersionStage: string) =>
@@ -139,12 +142,16 @@ describe('credential rotation against moto Secrets Manager and the simulator', (
       args: [{ accounts: [{ exchange: 'binance', account: 'rot1', symbols: ['BTC/USDT'] }], intervalDays: 90, operators: ['tg:42'], rotate: { cacheTtlSeconds: 0 } }],
     });
     // The account has no monitoring secret: only the trading key is checked.
+    // The age is the worker's clock against created_at, so these hold whatever the test clock's shift.
+    const dueAt = plusDays(old.createdAt, 90);
     expect(report.checked).toEqual([
-      expect.objectContaining({ purpose: 'trading', keyFingerprint: old.fingerprint, due: true, dueAt: '2025-04-01T00:00:00.000Z', rotation: { workflowId: 'rotate/binance/rot1/trading', state: 'started' } }),
+      expect.objectContaining({ purpose: 'trading', keyFingerprint: old.fingerprint, due: true, dueAt, ageDays: STALE_DAYS, rotation: { workflowId: 'rotate/binance/rot1/trading', state: 'started' } }),
     ]);
     const due = channel.alerts.slice(before).find((a) => a.name === 'rotation_due' && a.dedupKey === 'rotation_due:binance/rot1:trading');
     expect(due).toMatchObject({ severity: 'WARNING' });
-    expect(due!.message).toMatch(/^Credentials rotation needed for binance\/rot1\/trading: key [0-9a-f]{12} is \d+ days old \(created 2025-01-01, due 2025-04-01\)/);
+    expect(due!.message).toMatch(
+      new RegExp(`^Credentials rotation needed for binance/rot1/trading: key [0-9a-f]{12} is ${STALE_DAYS} days old \\(created ${old.createdAt.slice(0, 10)}, due ${dueAt.slice(0, 10)}\\)`),
+    );
 
     const rotation = t.client.workflow.getHandle<typeof rotateCredentialWorkflow>('rotate/binance/rot1/trading');
     const status = () => rotation.query(rotationStatusQuery);

@@ -9,6 +9,7 @@ import { SECURITY_SCHEDULE_IDS, type ScheduleView } from '../workers/schedules';
 import type { KeyAuditReport } from '../workflows/key-audit';
 import type { RotationCheckReport } from '../workflows/rotation';
 import { tempDir } from './helpers/audit';
+import { daysAgo, plusDays } from './helpers/clock';
 import { ExchangeHarness } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
@@ -17,6 +18,8 @@ const run = promisify(execFile);
 let h: ExchangeHarness;
 let t: TemporalHarness;
 let dir: string;
+// 29 days old by the test clock: not yet due at the 30-day interval the test applies.
+const KEY_CREATED_AT = daysAgo(29);
 
 function writeConfig(extra: Record<string, unknown> = {}): string {
   const path = join(dir, 'warden.json');
@@ -46,7 +49,7 @@ beforeAll(async () => {
   h = await ExchangeHarness.start(31);
   t = await temporalHarness();
   dir = tempDir();
-  h.addKey('binance', 'sch1');
+  h.addKey('binance', 'sch1', { createdAt: KEY_CREATED_AT });
   const gateways = new CcxtGatewayProvider({ secrets: h.secrets(), accounts: h.accounts('sch1'), enableRateLimit: false, timeoutMs: 3000 });
   await t.startWorker({ gateways, secrets: h.secrets(), audit: h.audit });
 });
@@ -75,6 +78,7 @@ describe('warden schedules apply / list', () => {
       ['rotation-check', true, 'rotationCheckWorkflow', t.taskQueue],
       ['daily-report', true, 'dailyReportWorkflow', t.taskQueue],
     ]);
+    // nextRun comes from the Temporal server's schedule, which keeps real time.
     for (const v of views) expect(Date.parse(v.nextRun!) - Date.now()).toBeLessThanOrEqual(86_400_000);
     const rotationArgs = (await t.client.schedule.getHandle('rotation-check').describe()).action.args as Array<{ intervalDays: number }>;
     expect(rotationArgs[0]!.intervalDays).toBe(30);
@@ -91,7 +95,10 @@ describe('warden schedules apply / list', () => {
     expect(audit.accounts.map((a) => [a.exchange, a.account, a.findings.map((f) => f.code)])).toEqual([['binance', 'sch1', ['ok']]]);
     const rotation = await triggered<RotationCheckReport>('rotation-check');
     expect(rotation.intervalDays).toBe(30);
-    expect(rotation.checked).toEqual([expect.objectContaining({ exchange: 'binance', account: 'sch1', purpose: 'trading', due: false })]);
+    // The age is the worker's clock against created_at: 29 days whatever the calendar (or the test clock's shift) says.
+    expect(rotation.checked).toEqual([
+      expect.objectContaining({ exchange: 'binance', account: 'sch1', purpose: 'trading', createdAt: KEY_CREATED_AT, ageDays: 29, dueAt: plusDays(KEY_CREATED_AT, 30), due: false }),
+    ]);
 
     const listed = await wardenProcess(config, 'schedules', 'list');
     expect(listed).toMatch(new RegExp(`^key-audit  keyAuditWorkflow on ${t.taskQueue}  next \\S+  last \\S+ key-audit-\\S+$`, 'm'));

@@ -160,24 +160,22 @@ describe('incident timeline in the Temporal Web UI', () => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     const ui = `${t.uiUrl}/namespaces/${t.server.namespace}/workflows`;
 
-    // ---- The history page: the timeline graph ---------------------------------------------
-    await page.goto(`${ui}/${encodeURIComponent(id)}/${runId}/history`);
+    // ---- The timeline tab (UI 2.54): the graph, newest-first by default -------------------
+    // Shown oldest-first so it reads top to bottom like the runbook.
+    await page.goto(`${ui}/${encodeURIComponent(id)}/${runId}/timeline`);
     expect(await (await visible(page.getByTestId('workflow-id-heading'))).innerText()).toContain(id);
-    // The graph starts "Minimized" (its own scroll box) and newest-first: expand it and
-    // show oldest-first so it reads top to bottom like the runbook; the compact event
-    // list groups each step into one row with its summary.
-    await (await visible(page.getByTestId('expandAll'))).click();
-    await visible(page.getByRole('button', { name: 'Expanded' }));
     await (await visible(page.getByRole('button', { name: 'Descending' }))).click();
     await visible(page.getByRole('button', { name: 'Ascending' }));
-    await (await visible(page.getByRole('button', { name: 'Compact' }))).click();
+    // The timeline renders only the rows in view: grow the viewport to the whole page first.
+    await visible(page.locator('#event-history-timeline-graph').getByText(RUNBOOK[0]!).first());
+    await screenshotWhole(page, 'incident-timeline.png');
 
     const graph = page.locator('#event-history-timeline-graph');
     const rows: number[] = [];
     for (const step of RUNBOOK) {
-      // Activities render as "<type> • <summary>", timers as the summary alone; .first(): the
-      // acknowledgement wait can repeat.
-      const label = await visible(graph.locator('text').filter({ hasText: step }).first());
+      // Activities render as "<type> • <summary>", timers as the summary alone (HTML labels since
+      // UI 2.54, SVG text before); .first(): the acknowledgement wait can repeat.
+      const label = await visible(graph.getByText(step).first());
       rows.push((await label.boundingBox())?.y ?? Number.NaN);
     }
     // Runbook order top to bottom. Two steps can share a row when they overlap in time, so compare phases,
@@ -187,9 +185,10 @@ describe('incident timeline in the Temporal Web UI', () => {
     expect(firstOf('Containment')).toBeLessThan(firstOf('Investigation'));
     expect(firstOf('Investigation')).toBeLessThan(firstOf('Recovery'));
     expect(firstOf('Recovery')).toBeLessThan(firstOf('Write post-incident report'));
-    // The compact list carries the same summaries as badges.
+    // The event history tab's compact list groups each step into one row, with the same summaries.
+    await page.goto(`${ui}/${encodeURIComponent(id)}/${runId}/history`);
+    await (await visible(page.getByRole('button', { name: 'Compact' }))).click();
     await visible(page.locator('table').getByText('Investigation: collect evidence', { exact: true }).first());
-    await screenshotWhole(page, 'incident-timeline.png');
 
     // ---- User Metadata: the static summary and the live current details ---------------------
     await page.setViewportSize({ width: 1600, height: 1000 });

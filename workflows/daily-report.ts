@@ -7,7 +7,9 @@ const acts = proxyActivities<DeskActivities>({ startToCloseTimeout: '60 seconds'
 
 export async function dailyReportWorkflow(): Promise<string> {
   const report = await acts.buildDailyReport();
-  const at = new Date(Date.now()).toISOString();
+  // Dated by the activity that read the figures (the worker's injected clock). A result
+  // recorded by an older worker has no `at` and keeps workflow time, as it did.
+  const at = report.at ?? new Date(Date.now()).toISOString();
   await acts.sendAlert({ alert: makeAlert('daily_report', { message: report.text, at, scope: { subject: at.slice(0, 10) } }), actor: 'daily-report' });
   return report.text;
 }

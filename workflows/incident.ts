@@ -15,6 +15,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -138,7 +139,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   setHandler(incidentStatusQuery, () => st);
   setHandler(retriggerSignal, ({ detail }) => {
     st.triggers += 1;
-    if (st.triggers > 1) void note(`trigger repeated: ${detail}`);
+    // A signal handler cannot wait; once the audit write gives up (ACT's 10 attempts) its
+    // rejection must be caught here, or the SDK fails every workflow task of this incident.
+    if (st.triggers > 1) note(`trigger repeated: ${detail}`).catch((err: unknown) => log.error('retrigger audit failed', { err: String(err) }));
   });
   setHandler(
     acknowledgeUpdate,

@@ -389,7 +389,10 @@ export async function rotationCheckWorkflow(input: RotationCheckInput = {}): Pro
         if (purpose === 'trading') report.checked.push({ ...check, error: 'no trading secret is stored' });
         continue;
       }
-      const due = rotationDue(info, intervalDays, Date.now());
+      // The key's age is judged by the clock of the activity that read it (as a session's risk day
+      // is by its snapshot's): injectable in tests, and recorded in history, so a replay decides the
+      // same. Results recorded before describeRotation returned checkedAt keep workflow time.
+      const due = rotationDue(info, intervalDays, info.checkedAt ? Date.parse(info.checkedAt) : Date.now());
       Object.assign(check, { keyFingerprint: info.keyFingerprint, createdAt: info.createdAt, ...due });
       report.checked.push(check);
       if (!due.due) continue;

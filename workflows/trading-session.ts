@@ -296,7 +296,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     s.rebalancing = undefined;
     if (s.mode === 'paused') s.mode = 'trading';
     wake = true;
-    void sessionEvent('rebalance_done', `${rebalance} confirmed by ${by}; trading resumes`);
+    // Signal handlers cannot wait. Caught: an unhandled rejection (say, the write cancelled with the run) fails every workflow task.
+    sessionEvent('rebalance_done', `${rebalance} confirmed by ${by}; trading resumes`).catch((err: unknown) => log.error('rebalance_done audit failed', { err: String(err) }));
   });
 
   upsertSearchAttributes({ WardenExchange: [input.exchange], WardenAccount: [input.account] });

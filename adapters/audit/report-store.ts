@@ -4,9 +4,10 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** Post-incident reports in the WORM audit bucket, under the same COMPLIANCE lock as the audit trail. */
 export class S3ReportStore {
-  constructor(private readonly opts: { s3: S3Client; bucket: string; retentionDays: number }) {}
+  constructor(private readonly opts: { s3: S3Client; bucket: string; retentionDays: number; now?: () => Date }) {}
 
   async write(key: string, markdown: string): Promise<string> {
+    const now = this.opts.now?.() ?? new Date();
     await this.opts.s3.send(
       new PutObjectCommand({
         Bucket: this.opts.bucket,
@@ -15,7 +16,7 @@ export class S3ReportStore {
         ContentType: 'text/markdown; charset=utf-8',
         ServerSideEncryption: 'AES256',
         ObjectLockMode: 'COMPLIANCE',
-        ObjectLockRetainUntilDate: new Date(Date.now() + this.opts.retentionDays * 86_400_000),
+        ObjectLockRetainUntilDate: new Date(now.getTime() + this.opts.retentionDays * 86_400_000),
         ChecksumAlgorithm: 'SHA256',
       }),
     );

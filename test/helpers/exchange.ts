@@ -10,6 +10,7 @@ import { ExchangeAccountConfig, type ExchangeId } from '../../config/schema';
 import { startSimulator, type Simulator } from '../../simulator';
 import type { KeyPermissions } from '../../simulator/types';
 import { openTempTrail, tempDir } from './audit';
+import { testClock, testNowMs } from './clock';
 
 export const VENUE_IDS: ExchangeId[] = ['binance', 'okx', 'bybit'];
 
@@ -17,6 +18,7 @@ export interface KeyOptions {
   purpose?: KeyPurpose;
   permissions?: Partial<KeyPermissions>;
   ipWhitelist?: string[];
+  /** The key's created_at; default the test clock's now (a fresh key, whatever the calendar says). */
   createdAt?: string;
   /** Stage the key as AWSPENDING instead of AWSCURRENT in the secrets file. */
   pending?: boolean;
@@ -59,7 +61,7 @@ export class ExchangeHarness {
       ...(creds.passphrase ? { passphrase: creds.passphrase } : {}),
       ip_whitelist: ipWhitelist,
       permissions,
-      created_at: opts.createdAt ?? '2026-11-01T00:00:00Z',
+      created_at: opts.createdAt ?? testClock().toISOString(),
     };
     writeFileSync(join(this.stateDir, PAPER_SECRETS_FILE), JSON.stringify(this.secretsFile, null, 2));
     return creds;
@@ -80,6 +82,7 @@ export class ExchangeHarness {
       ttlSeconds: 300,
       audit: this.audit,
       accessedBy: 'test-worker',
+      now: testNowMs,
     });
   }
 

@@ -163,10 +163,7 @@ export async function startFakeTelegram(opts: { token?: string; botInfo?: UserFr
     }
   }
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const send = (status: number, body: unknown) => {
-      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
+  const handle = async (req: IncomingMessage, res: ServerResponse, send: (status: number, body: unknown) => void) => {
     const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url ?? '');
     if (!m) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, callToken, method] = m as unknown as [string, string, string];
@@ -223,6 +220,15 @@ export async function startFakeTelegram(opts: { token?: string; botInfo?: UserFr
       clearTimeout(timer);
       drop();
     });
+  };
+
+  // http ignores a listener's promise: a body that does not parse (or a request
+  // aborted mid-body) must answer 400 like Telegram, not reject unhandled.
+  const server = createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    handle(req, res, send).catch((err: unknown) => send(400, { ok: false, error_code: 400, description: `Bad Request: ${String(err)}` }));
   });
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -9,6 +9,7 @@ import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
 import { CachedSecretsStore } from '../../adapters/secrets/store';
 import { LocalFileSecretSource } from '../../adapters/secrets/sources';
+import { testClock, testNowMs } from './clock';
 
 export type WorkerDeps = Omit<ActivityDeps, 'workerIdentity'> & { workerIdentity?: string };
 
@@ -16,10 +17,11 @@ export type WorkerDeps = Omit<ActivityDeps, 'workerIdentity'> & { workerIdentity
  * A worker's activity dependencies for tests and benchmarks: real local
  * adapters (audit spool, log alerts, report files) wherever the caller passes
  * nothing, and loud failures for what a test did not configure (exchanges, secrets).
+ * Activities and these adapters run on the test clock (see ./clock).
  */
 export async function workerDeps(deps: Partial<ActivityDeps> = {}): Promise<WorkerDeps> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-worker-'));
-  const audit = deps.audit ?? (await AuditTrail.open({ dir: join(dir, 'audit') }));
+  const audit = deps.audit ?? (await AuditTrail.open({ dir: join(dir, 'audit'), now: testClock }));
   const logger = deps.logger ?? createLogger({ level: 'silent' });
   return {
     metrics: createMetrics(),
@@ -28,9 +30,10 @@ export async function workerDeps(deps: Partial<ActivityDeps> = {}): Promise<Work
     reports: new LocalReportStore(join(dir, 'reports')),
     accounts: [],
     escalation: [],
-    secrets: new CachedSecretsStore({ source: new LocalFileSecretSource(join(dir, 'no-secrets.json'), 'paper'), prefix: 'warden', ttlSeconds: 60, audit, accessedBy: 'test' }),
+    secrets: new CachedSecretsStore({ source: new LocalFileSecretSource(join(dir, 'no-secrets.json'), 'paper'), prefix: 'warden', ttlSeconds: 60, audit, accessedBy: 'test', now: testNowMs }),
     gateways: { gateway: () => Promise.reject(new Error('this test configured no exchange gateway')) },
-    alerts: new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger }),
+    alerts: new AlertRouter({ channels: [new LogAlertChannel(logger)], audit, logger, now: testNowMs }),
+    now: testClock,
     ...deps,
     logger,
     audit,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startMotoServer } from '../../adapters/moto-server';
 import { startProvisionedDevServer } from '../../adapters/temporal-dev-server';
-import { ensureBuilt } from '../../scripts/build-cli.mjs';
+import { ensureBuilt } from '../../bin/build-cli.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 // Builds the `warden` CLI into dist/<build>/ as plain ESM JavaScript (one bundle of
 // the project's own modules, split at every dynamic import so each command loads only
 // its own code; packages stay external). `npm install` runs it as `prepare`;
-// bin/warden.js runs it again when a source file is newer than the build.
+// warden.js runs it again when a source file is newer than the build.
 // Plain JS on purpose: it must run before anything can compile TypeScript.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
