@@ -4,6 +4,7 @@ import type { ExchangeId } from '../config/schema';
 import type { MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { valuePortfolio } from '../domain/portfolio';
 import { GatewayError } from '../adapters/exchange/errors';
+import { nextAttemptDelayMs, sendDeadline } from '../domain/order-timing';
 import type { VenueKeyPermissions } from '../adapters/exchange/permissions';
 import type { KeyPurpose, VersionStage } from '../adapters/secrets/types';
 import type { ActivityDeps } from './deps';
@@ -13,8 +14,11 @@ export interface AccountRef {
   account: string;
 }
 
-/** Turns a gateway error into a Temporal failure whose type names the kind, so retry policies can act on it. */
-function toFailure(err: unknown): never {
+/**
+ * Turns a gateway error into a Temporal failure whose type names the kind, so retry policies can act on it.
+ * `retryDelayMs`, if given, picks when the next attempt runs (overriding the policy's backoff).
+ */
+function toFailure(err: unknown, retryDelayMs?: (e: GatewayError) => number): never {
   if (err instanceof GatewayError) {
     throw ApplicationFailure.create({
       type: err.name,
@@ -22,9 +26,18 @@ function toFailure(err: unknown): never {
       // Auth and rejected requests will not get better by retrying; the workflow decides what to do.
       nonRetryable: err.kind === 'auth' || err.kind === 'rejected',
       details: [{ kind: err.kind, ccxtClass: err.ccxtClass }],
+      ...(retryDelayMs ? { nextRetryDelay: retryDelayMs(err) } : {}),
     });
   }
   throw err;
+}
+
+/** Heartbeats now and every second until stopped (the SDK throttles what it sends); only if the activity has a heartbeat timeout. */
+function keepBeating(ctx: Context): () => void {
+  if (!ctx.info.heartbeatTimeoutMs) return () => undefined;
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), 1_000);
+  return () => clearInterval(timer);
 }
 
 export function createTradingActivities(deps: ActivityDeps) {
@@ -48,13 +61,21 @@ export function createTradingActivities(deps: ActivityDeps) {
 
     /**
      * Places one order under its deterministic client order id. Any retry looks
-     * the id up first, so a lost response or a dead worker never places twice.
+     * the id up first, and places only if the venue never saw it. That lookup is
+     * final because a retry never runs while an earlier attempt's request can still
+     * land (domain/order-timing.ts): this attempt sends only while Temporal cannot
+     * have given up on it, and a failure that may leave a request behind asks
+     * Temporal to wait out that request's window before the next attempt.
      */
     async placeOrder(input: AccountRef & { session: string; intent: OrderIntent; clientOrderId: string }): Promise<{ order: OpenOrder; existed: boolean; worker: string }> {
-      const lookupFirst = Context.current().info.attempt > 1;
+      const ctx = Context.current();
+      const { attempt, currentAttemptScheduledTimestampMs, startToCloseTimeoutMs, heartbeatTimeoutMs } = ctx.info;
+      const deadline = sendDeadline({ attempt, scheduledAtMs: currentAttemptScheduledTimestampMs, startToCloseMs: startToCloseTimeoutMs, heartbeatTimeoutMs });
+      const maySend = () => Date.now() <= deadline && !ctx.cancellationSignal.aborted;
+      const stopBeating = keepBeating(ctx);
       const started = performance.now();
       try {
-        const placed = await (await gw(input)).placeOrder(input.intent, input.clientOrderId, { lookupFirst });
+        const placed = await (await gw(input)).placeOrder(input.intent, input.clientOrderId, { lookupFirst: attempt > 1, maySend });
         deps.metrics.orderLatency.observe({ exchange: input.exchange }, (performance.now() - started) / 1000);
         deps.metrics.exchangeRequests.inc({ exchange: input.exchange });
         if (!placed.existed) deps.metrics.ordersPlaced.inc({ exchange: input.exchange, symbol: input.intent.symbol });
@@ -78,7 +99,10 @@ export function createTradingActivities(deps: ActivityDeps) {
         return { ...placed, worker: deps.workerIdentity };
       } catch (err) {
         deps.metrics.exchangeErrors.inc({ exchange: input.exchange, kind: err instanceof GatewayError ? err.kind : 'other' });
-        return toFailure(err);
+        // Anything but a GatewayError keeps the policy's interval, which outlasts every window.
+        return toFailure(err, (e) => nextAttemptDelayMs(input.exchange, attempt, e.kind === 'unknown_outcome'));
+      } finally {
+        stopBeating();
       }
     },
 

@@ -39,6 +39,9 @@ const FaultBody = z
   .object({
     venue: z.union([venue, z.literal('all')], { error: `must be one of ${VENUES.join(', ')}, all` }),
     latencyMs: z.number().int().min(0).max(120_000).optional(),
+    orderLatencyMs: z.number().int().min(0).max(120_000).optional(),
+    acceptThenDrop: z.number().int().min(0).max(1000).optional(),
+    acceptThen5xxRate: z.number().min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).optional(),
     errorRate: z.number().min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).optional(),
     errorStatus: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)], { error: 'must be 500, 502, 503 or 504' }).optional(),
     rateLimitRemaining: z.number().int().min(0).max(1_000_000).optional(),

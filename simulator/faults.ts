@@ -1,10 +1,38 @@
 import { childRng, type Rng } from './prng';
 import { VENUES, type VenueId } from './types';
 
-/** Injected trouble for one venue. Everything is off by default. */
+/**
+ * Injected trouble for one venue. Everything is off by default.
+ *
+ * Every signed request carries a window (binance recvWindow, bybit X-BAPI-RECV-WINDOW,
+ * okx expTime): the venue checks it when the request arrives and, for an order, again
+ * when its matching engine gets to it, and refuses it with its own code once it has
+ * passed. The two latencies sit on either side of the arrival check.
+ */
 export interface VenueFaults {
-  /** Added before each request is handled (the request is still processed if the client gives up). */
+  /**
+   * Every request is held this long before the venue sees it (a slow network or edge), so
+   * the arrival check runs late: a hold past the window is refused. The request is still
+   * processed if the client gives up.
+   */
   latencyMs: number;
+  /**
+   * Order placements only: the venue admits the request (arrival check passed), then its
+   * matching engine takes this long, and executes the order only if that is still inside
+   * the window. Lookups are not slowed: this is the slow-placement case of issue #12.
+   */
+  orderLatencyMs: number;
+  /**
+   * The next N admitted order placements lose their answer at once, before the engine has
+   * run them (the connection is dropped; the engine still runs them after `orderLatencyMs`).
+   */
+  acceptThenDrop: number;
+  /**
+   * Probability 0..1 that an admitted order placement is answered at once with a bare
+   * `errorStatus` page while the engine still runs it after `orderLatencyMs` (a 5xx storm
+   * at the edge, with the backend working). Seeded, from its own stream.
+   */
+  acceptThen5xxRate: number;
   /** Probability 0..1 that a request gets a bare 5xx from the "gateway", drawn from a seeded stream. */
   errorRate: number;
   errorStatus: 500 | 502 | 503 | 504;
@@ -21,6 +49,9 @@ export type FaultPatch = Partial<VenueFaults>;
 
 const NONE: VenueFaults = {
   latencyMs: 0,
+  orderLatencyMs: 0,
+  acceptThenDrop: 0,
+  acceptThen5xxRate: 0,
   errorRate: 0,
   errorStatus: 500,
   rateLimitRemaining: 0,
@@ -31,9 +62,18 @@ const NONE: VenueFaults = {
 
 export type FaultDecision = { kind: 'maintenance' } | { kind: 'rate_limit'; status: 429 | 418 } | { kind: 'server_error'; status: number } | { kind: 'none' };
 
+/** What happens to one admitted order placement. */
+export interface OrderFault {
+  /** How long the matching engine takes before it runs the order (0: at once). */
+  engineDelayMs: number;
+  /** The client's answer, if it is lost before the engine runs: a dropped connection, or a bare 5xx. */
+  lostAnswer?: { kind: 'drop' } | { kind: 'server_error'; status: number };
+}
+
 export class Faults {
   private state = new Map<VenueId, VenueFaults>();
   private rngs = new Map<VenueId, Rng>();
+  private orderRngs = new Map<VenueId, Rng>();
 
   constructor(private seed: number) {
     this.reset(seed);
@@ -44,6 +84,8 @@ export class Faults {
     for (const v of VENUES) {
       this.state.set(v, { ...NONE });
       this.rngs.set(v, childRng(seed, `faults:${v}`));
+      // A separate stream, so turning order faults on leaves the error-rate sequence as it was.
+      this.orderRngs.set(v, childRng(seed, `order-faults:${v}`));
     }
   }
 
@@ -76,6 +118,20 @@ export class Faults {
       if (rng && rng() < f.errorRate) return { kind: 'server_error', status: f.errorStatus };
     }
     return { kind: 'none' };
+  }
+
+  /** Decides what happens to an order placement the venue has admitted (consumes an accept-then-drop). */
+  decideOrder(venue: VenueId): OrderFault {
+    const f = this.state.get(venue) ?? { ...NONE };
+    const out: OrderFault = { engineDelayMs: f.orderLatencyMs };
+    if (f.acceptThenDrop > 0) {
+      f.acceptThenDrop--;
+      out.lostAnswer = { kind: 'drop' };
+    } else if (f.acceptThen5xxRate > 0) {
+      const rng = this.orderRngs.get(venue);
+      if (rng && rng() < f.acceptThen5xxRate) out.lostAnswer = { kind: 'server_error', status: f.errorStatus };
+    }
+    return out;
   }
 
   /** True (and consumes one) when this successful order placement's response should be dropped. */

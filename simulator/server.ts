@@ -56,6 +56,8 @@ export interface Simulator {
   setFaults(venue: VenueId | 'all', patch: FaultPatch): void;
   clearFaults(venue?: VenueId): void;
   faults(venue: VenueId): VenueFaults;
+  /** Venue requests received and not yet answered or run (held by latency, or waiting on the engine). */
+  inFlightRequests(): number;
   /** Every order the account has placed, oldest first (copies). */
   orders(venue: VenueId, account: string): SimOrder[];
   /** Clears keys, balances, orders and faults, and restarts the price paths (optionally from a new seed). */
@@ -117,6 +119,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const host = options.host ?? '127.0.0.1';
   const bound = { port: 0, close: async (): Promise<void> => undefined };
+  let inFlight = 0;
   const sim: Simulator = {
     get url() {
       return `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
@@ -142,6 +145,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFaults: (venue, patch) => faults.set(venue, patch),
     clearFaults: (venue) => faults.clear(venue),
     faults: (venue) => faults.get(venue),
+    inFlightRequests: () => inFlight,
     orders: (venue, account) => structuredClone(core.orders(venue, account)),
     reset: (newSeed) => {
       core.reset(newSeed);
@@ -174,7 +178,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     const dialect = DIALECTS.find((d) => d.handles(path));
     if (!dialect) return send(res, { status: 404, body: { error: `no simulated venue serves ${path}` } });
+    inFlight++;
+    try {
+      await handleVenue(req, res, dialect, path, rawQuery, rawBody, remoteIp);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function handleVenue(req: IncomingMessage, res: ServerResponse, dialect: VenueDialect, path: string, rawQuery: string, rawBody: string, remoteIp: string): Promise<void> {
     const venue = dialect.venue;
+    // Held before the venue sees it: every check below, the request's window included, runs after the hold.
     const latency = faults.latency(venue);
     if (latency > 0) await sleep(latency);
     const decision = faults.decide(venue);
@@ -191,7 +205,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       headers: req.headers,
       remoteIp,
     };
+    let answered = false;
+    if (dialect.placesOrder(venueReq)) {
+      const order = faults.decideOrder(venue);
+      if (order.engineDelayMs > 0 || order.lostAnswer) {
+        // Checked on arrival, as the venue would; handle() below checks the window again when the engine runs it.
+        const refusal = dialect.admit(venueReq, ctx);
+        if (refusal) return send(res, refusal);
+        if (order.lostAnswer?.kind === 'drop') req.socket.destroy();
+        else if (order.lostAnswer) send(res, { status: order.lostAnswer.status, body: gatewayPage(order.lostAnswer.status) });
+        answered = !!order.lostAnswer;
+        if (order.engineDelayMs > 0) await sleep(order.engineDelayMs);
+      }
+    }
     const answer = dialect.handle(venueReq, ctx);
+    if (answered) return;
     if (answer.orderPlaced && faults.takeDrop(venue)) {
       // The order exists at the venue; the client only ever sees a dead connection.
       req.socket.destroy();

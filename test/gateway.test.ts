@@ -2,9 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../adapters/exchange/errors';
 import { ExchangeGateway } from '../adapters/exchange/gateway';
 import { createCcxtExchange } from '../adapters/exchange/ccxt-factory';
+import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import type { ExchangeId } from '../config/schema';
 import type { OrderIntent } from '../domain/market';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
+import { waitFor } from './helpers/wait';
 
 const farBuy = (price: number): OrderIntent => ({ symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: 0.001, price: Math.round(price * 0.5), reason: 'test' });
 
@@ -100,6 +102,35 @@ describe.each(VENUE_IDS)('gateway on %s (real ccxt against the simulator)', (ven
     expect(h.sim.orders(venue, 'main').filter((o) => o.clientOrderId === id)).toHaveLength(1);
   });
 
+  it('a failed first market load does not break the client (ccxt would keep the failure)', async () => {
+    const fresh = await h.gateways('main').gateway(venue, 'main', 'trading');
+    h.sim.setFaults(venue, { rateLimitRemaining: 1 });
+    expect(await kindOf(fresh.placeOrder(farBuy(h.sim.price('BTC/USDT')), cid(), { lookupFirst: false }))).toBe('retryable');
+    const placed = await fresh.placeOrder(farBuy(h.sim.price('BTC/USDT')), cid(), { lookupFirst: false });
+    expect(placed.existed).toBe(false);
+  });
+
+  it('sends nothing once the caller says it may no longer send, and after a lookup finds nothing', async () => {
+    const id = cid();
+    expect(await kindOf(gw.placeOrder(farBuy(h.sim.price('BTC/USDT')), id, { lookupFirst: true, maySend: () => false }))).toBe('retryable');
+    expect(h.sim.orders(venue, 'main').filter((o) => o.clientOrderId === id)).toEqual([]);
+  });
+
+  it("reads a refusal for the request's window as nothing placed, and a lost answer after the venue admitted it as unknown", async () => {
+    // ccxt's product timeout, so the venue's refusal arrives before ccxt gives up.
+    const patient = await new CcxtGatewayProvider({ secrets: h.secrets(), accounts: h.accounts('main'), enableRateLimit: false }).gateway(venue, 'main', 'trading');
+    await patient.loadMarkets(['BTC/USDT']);
+    h.sim.setFaults(venue, { latencyMs: 5_100 }); // past the 5 s window before the venue sees it
+    const late = cid();
+    expect(await kindOf(patient.placeOrder(farBuy(h.sim.price('BTC/USDT')), late, { lookupFirst: false }))).toBe('retryable');
+    h.sim.clearFaults();
+    expect(h.sim.orders(venue, 'main').filter((o) => o.clientOrderId === late)).toEqual([]);
+    h.sim.setFaults(venue, { acceptThenDrop: 1, orderLatencyMs: 300 });
+    const lost = cid();
+    expect(await kindOf(gw.placeOrder(farBuy(h.sim.price('BTC/USDT')), lost, { lookupFirst: false }))).toBe('unknown_outcome');
+    await waitFor(async () => h.sim.orders(venue, 'main').filter((o) => o.clientOrderId === lost).length, (n) => n === 1, 5_000, 'the engine to place it');
+  }, 30_000);
+
   it('reports a wrong secret and a revoked key as auth errors, without the secret in the message', async () => {
     const creds = h.addKey(venue, 'revoked');
     const wrong = new ExchangeGateway(
@@ -123,6 +154,6 @@ describe('the gateway cannot move funds', () => {
     const names = Object.getOwnPropertyNames(ExchangeGateway.prototype);
     expect(names.filter((n) => /withdraw|transfer|deposit|sendFunds/i.test(n))).toEqual([]);
     expect(names).not.toContain('exchange');
-    expect(names.sort()).toEqual(['accountState', 'call', 'cancelAll', 'cancelOrder', 'findBybitOrderByLinkId', 'constructor', 'fetchKeyPermissions', 'findByClientOrderId', 'loadMarkets', 'placeOrder'].sort());
+    expect(names.sort()).toEqual(['accountState', 'call', 'cancelAll', 'cancelOrder', 'findBybitOrderByLinkId', 'constructor', 'fetchKeyPermissions', 'findByClientOrderId', 'loadMarkets', 'marketsLoaded', 'placeOrder'].sort());
   });
 });

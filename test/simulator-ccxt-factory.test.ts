@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCcxtExchange } from '../adapters/exchange/ccxt-factory';
+import { CCXT_TIMEOUT_MS, REQUEST_WINDOW_MS } from '../domain/order-timing';
 import { VENUES, type Simulator } from '../simulator/index';
 import { simulatorOptions, startSimulator, testKey } from './helpers/simulator';
 
@@ -57,5 +58,28 @@ describe('createCcxtExchange', () => {
       bybit: ['GET /v5/market/instruments-info', 'GET /v5/account/wallet-balance'],
     };
     expect(seen).toEqual(expected[venue]);
+  });
+
+  it.each(VENUES)("%s: every signed order request carries the venue's window, and ccxt's timeout outlasts it", async (venue) => {
+    const key = testKey(venue, { account: `win${venue}` });
+    sim.registerKey(key);
+    sim.setBalance(venue, key.account, 'USDT', 10_000);
+    const ex = createCcxtExchange(venue, { baseUrl: sim.url, credentials: key, enableRateLimit: false });
+    expect(ex.timeout).toBe(CCXT_TIMEOUT_MS);
+    expect(CCXT_TIMEOUT_MS).toBeGreaterThan(REQUEST_WINDOW_MS[venue]);
+    const sent: Array<{ path: string; headers: Record<string, string>; query: string; body: string }> = [];
+    const fetch = ex.fetch.bind(ex);
+    ex.fetch = (url: string, method?: string, headers?: unknown, body?: unknown) => {
+      const u = new URL(url);
+      sent.push({ path: `${method} ${u.pathname}`, headers: (headers ?? {}) as Record<string, string>, query: u.search, body: typeof body === 'string' ? body : '' });
+      return fetch(url, method, headers, body);
+    };
+    await ex.loadMarkets();
+    await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 50_000, { clientOrderId: `win${venue}1` });
+    const order = sent.find((r) => r.path.startsWith('POST'))!;
+    const window = REQUEST_WINDOW_MS[venue];
+    if (venue === 'binance') expect(new URLSearchParams(order.query + '&' + order.body).get('recvWindow')).toBe(String(window));
+    if (venue === 'bybit') expect(order.headers['X-BAPI-RECV-WINDOW']).toBe(String(window));
+    if (venue === 'okx') expect(Number(order.headers['expTime'])).toBe(Date.parse(order.headers['OK-ACCESS-TIMESTAMP']!) + window);
   });
 });

@@ -2,6 +2,7 @@ import {
   AuthenticationError,
   DDoSProtection,
   ExchangeNotAvailable,
+  InvalidNonce,
   NetworkError,
   OnMaintenance,
   RateLimitExceeded,
@@ -10,6 +11,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VENUES, type Simulator, type VenueId } from '../simulator/index';
 import { ACCOUNT, byClientId, clientFor, fundedClient, rejection, simulatorOptions, startSimulator, testKey } from './helpers/simulator';
+import { waitFor } from './helpers/wait';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -105,6 +107,68 @@ describe.each(VENUES)('%s faults, as ccxt sees them', (venue) => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
     sim.setFaults(venue, { latencyMs: 300 });
     expect((await rejection(impatient.fetchTicker('BTC/USDT'))).constructor).toBe(RequestTimeout);
+  });
+});
+
+/** Each venue's own answer to a request past its window, as its API documents it. */
+const WINDOW_CODE: Record<VenueId, string> = { binance: '-1021', okx: '50102', bybit: '10002' };
+
+describe.each(VENUES)('%s request windows and order faults', (venue) => {
+  /** A funded client whose signed requests are valid for 300 ms (binance recvWindow, bybit X-BAPI-RECV-WINDOW, okx expTime). */
+  async function shortWindowClient() {
+    const ex = fundedClient(sim, venue);
+    ex.options['recvWindow'] = 300;
+    await ex.loadMarkets();
+    return ex;
+  }
+  const buy = (ex: Awaited<ReturnType<typeof shortWindowClient>>, cid: string) => ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 50_000, { clientOrderId: cid });
+  const placed = (cid: string) => sim.orders(venue, ACCOUNT).filter((o) => o.clientOrderId === cid);
+
+  it('a request held past its window is refused with the venue\'s own code', async () => {
+    const ex = await shortWindowClient();
+    sim.setFaults(venue, { latencyMs: 500 });
+    const err = await rejection(buy(ex, `held${venue}1`));
+    expect(err).toBeInstanceOf(InvalidNonce);
+    expect(err.message).toContain(WINDOW_CODE[venue]);
+    expect(placed(`held${venue}1`)).toEqual([]);
+  });
+
+  it('an order the engine reaches after its window is refused; inside it, the order runs late', async () => {
+    const ex = await shortWindowClient();
+    sim.setFaults(venue, { orderLatencyMs: 500 });
+    const t0 = performance.now();
+    const lookup = await ex.fetchOpenOrders('BTC/USDT');
+    expect(lookup).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(400); // lookups are not slowed
+    const err = await rejection(buy(ex, `late${venue}1`));
+    expect(err).toBeInstanceOf(InvalidNonce);
+    expect(err.message).toContain(WINDOW_CODE[venue]);
+    expect(placed(`late${venue}1`)).toEqual([]);
+
+    sim.setFaults(venue, { orderLatencyMs: 150 });
+    const t1 = performance.now();
+    await buy(ex, `late${venue}2`);
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(145);
+    expect(placed(`late${venue}2`)).toHaveLength(1);
+  });
+
+  it('accept-then-drop: the connection drops at once and the engine still places the order', async () => {
+    const ex = await shortWindowClient();
+    sim.setFaults(venue, { acceptThenDrop: 1, orderLatencyMs: 200 });
+    const err = await rejection(buy(ex, `acc${venue}1`));
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err).not.toBeInstanceOf(ExchangeNotAvailable);
+    expect(placed(`acc${venue}1`)).toEqual([]); // a lookup now would find nothing
+    await waitFor(async () => placed(`acc${venue}1`).length, (n) => n === 1, 5_000, 'the engine to place the order');
+    expect(sim.faults(venue).acceptThenDrop).toBe(0);
+  });
+
+  it('accept-then-5xx: a bare 5xx at once while the engine still places the order', async () => {
+    const ex = await shortWindowClient();
+    sim.setFaults(venue, { acceptThen5xxRate: 1, errorStatus: 502, orderLatencyMs: 200 });
+    expect((await rejection(buy(ex, `five${venue}1`))).constructor).toBe(ExchangeNotAvailable);
+    expect(placed(`five${venue}1`)).toEqual([]);
+    await waitFor(async () => placed(`five${venue}1`).length, (n) => n === 1, 5_000, 'the engine to place the order');
   });
 });
 

@@ -31,6 +31,7 @@ import type { ExchangeId, RiskConfig } from '../config/schema';
 import { initialBreaker, isOpen, rearm, recordFailure, recordSuccess, trip, type BreakerState, type TripCause } from '../domain/circuit-breaker';
 import { clientOrderId } from '../domain/client-order-id';
 import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
+import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../domain/order-timing';
 import { valuePortfolio } from '../domain/portfolio';
 import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskState } from '../domain/risk';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
@@ -133,10 +134,15 @@ const exchange = proxyActivities<DeskActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
 });
-/** Placement retries until the outcome is known: each retry looks the client order id up first. */
+/**
+ * Placement retries until the outcome is known: each retry looks the client order id up first, and
+ * none runs while an earlier request can still land (domain/order-timing.ts). The activity sets the
+ * delay after its own failures; the interval here covers attempts that timed out (a dead worker).
+ */
 export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '5 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+  startToCloseTimeout: ORDER_START_TO_CLOSE_MS,
+  heartbeatTimeout: ORDER_HEARTBEAT_TIMEOUT_MS,
+  retry: { initialInterval: ORDER_RETRY_INTERVAL_MS, backoffCoefficient: 1.5, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
 };
 const orders = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
 /** Audit writes are retried durably. */

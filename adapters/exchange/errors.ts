@@ -4,18 +4,22 @@ import {
   BadRequest,
   BadSymbol,
   DuplicateOrderId,
+  DDoSProtection,
   ExchangeError,
   InsufficientFunds,
+  InvalidNonce,
   InvalidOrder,
   NetworkError,
   OrderNotFound,
   PermissionDenied,
+  RateLimitExceeded,
 } from 'ccxt';
 import { sanitize } from '../redact';
 
 /**
  * The few kinds of exchange failure a workflow can act on:
- * - retryable: network, rate limit, maintenance; try again later.
+ * - retryable: network, rate limit, maintenance; try again later. For a request that
+ *   changes state, it also means the venue refused it: it did not take effect.
  * - auth: revoked or insufficient key; stop trading (the seed's "bot stops on 401").
  * - rejected: insufficient funds, invalid order; never retry the same request.
  * - unknown_outcome: the request may or may not have taken effect; look the order up by client id.
@@ -56,6 +60,9 @@ export function classifyExchangeError(err: unknown, venue: string, mutating: boo
   // ccxt reads binance's -2015 after an earlier success as a temporary ban (DDoSProtection), but it is
   // also exactly what a revoked key answers. Stopping is the safe reading: an operator resumes.
   if (venue === 'binance' && /"code":\s*-2015\b/.test(message)) return make('auth');
+  // The venue's own refusal of this request, before doing anything with it: its window had
+  // passed (binance -1021, okx 50102, bybit 10002), or the rate limit. Nothing took effect.
+  if (err instanceof InvalidNonce || err instanceof RateLimitExceeded || err instanceof DDoSProtection) return make('retryable');
   if (err instanceof NetworkError) return make(mutating ? 'unknown_outcome' : 'retryable');
   if (err instanceof DuplicateOrderId) return make('unknown_outcome');
   if (err instanceof InsufficientFunds || err instanceof InvalidOrder || err instanceof BadSymbol || err instanceof BadRequest || err instanceof OrderNotFound) {

@@ -49,10 +49,25 @@ export class ExchangeGateway {
   ) {}
 
   private async call<T>(mutating: boolean, fn: () => Promise<T>): Promise<T> {
+    // Markets first, as a read: a failure there has sent nothing that could change state.
+    await this.marketsLoaded();
     try {
       return await fn();
     } catch (err) {
       throw classifyExchangeError(err, this.venue, mutating);
+    }
+  }
+
+  /**
+   * ccxt keeps the promise of its first market load, failed or not, and hands it to every later
+   * call: one rate-limited or 5xx load would break this client for good. A failed load is forgotten.
+   */
+  private async marketsLoaded(): Promise<void> {
+    try {
+      await this.exchange.loadMarkets();
+    } catch (err) {
+      (this.exchange as { marketsLoading?: Exchange['marketsLoading'] }).marketsLoading = undefined;
+      throw classifyExchangeError(err, this.venue, false);
     }
   }
 
@@ -124,13 +139,21 @@ export class ExchangeGateway {
   /**
    * Places an order under a client order id derived from workflow state. With
    * `lookupFirst` (any retry) it first asks the venue for that id and returns the
-   * existing order instead of placing a second one. An unknown outcome within
-   * this call is resolved the same way before giving up.
+   * existing order instead of placing a second one; the caller must only ask once
+   * every earlier request for this id is past its window, or "not found" means
+   * nothing. `maySend` is asked right before the order goes out: a caller that may
+   * already have been given up on must not send. After an unknown outcome it looks
+   * once right away (an accepted order whose answer was lost); if that finds
+   * nothing, the request may still land until its window closes, and the error
+   * says so (kind `unknown_outcome`). Any other GatewayError means nothing was placed.
    */
-  async placeOrder(intent: OrderIntent, clientOrderId: string, opts: { lookupFirst: boolean }): Promise<PlacedOrder> {
+  async placeOrder(intent: OrderIntent, clientOrderId: string, opts: { lookupFirst: boolean; maySend?: () => boolean }): Promise<PlacedOrder> {
     if (opts.lookupFirst) {
       const existing = await this.findByClientOrderId(intent.symbol, clientOrderId);
       if (existing) return { order: existing, existed: true };
+    }
+    if (opts.maySend && !opts.maySend()) {
+      throw new GatewayError('retryable', this.venue, 'NotSent', `${this.venue}: order ${clientOrderId} not sent: too late in this attempt to be sure it is still the live one`);
     }
     try {
       const created = await this.call(true, () =>

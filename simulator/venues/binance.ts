@@ -460,19 +460,30 @@ function authenticate(call: Call, need: Need): RegisteredKey | VenueResponse {
   return key;
 }
 
+/** The route and the call it runs with, or the venue's refusal (unknown endpoint, key, signature, recvWindow). */
+function admitted(req: VenueRequest, ctx: VenueContext): { route: Route; call: Call } | VenueResponse {
+  const route = ROUTES[`${req.method} ${req.path}`];
+  if (!route) return fail(404, -1, `simulator: binance has no endpoint ${req.method} ${req.path}`);
+  const params = new URLSearchParams(req.rawQuery);
+  for (const [k, v] of new URLSearchParams(req.rawBody)) params.append(k, v);
+  const call: Call = { req, params, ctx };
+  if (route.need === undefined) return { route, call };
+  const key = authenticate(call, route.need);
+  if (isResponse(key)) return key;
+  return { route, call: { ...call, key } };
+}
+
 export const binanceDialect: VenueDialect = {
   venue: 'binance',
   handles: (path) => path.startsWith('/api/v3/') || path.startsWith('/sapi/'),
   handle(req, ctx) {
-    const route = ROUTES[`${req.method} ${req.path}`];
-    if (!route) return fail(404, -1, `simulator: binance has no endpoint ${req.method} ${req.path}`);
-    const params = new URLSearchParams(req.rawQuery);
-    for (const [k, v] of new URLSearchParams(req.rawBody)) params.append(k, v);
-    const call: Call = { req, params, ctx };
-    if (route.need === undefined) return route.run(call);
-    const key = authenticate(call, route.need);
-    if (isResponse(key)) return key;
-    return route.run({ ...call, key });
+    const a = admitted(req, ctx);
+    return isResponse(a) ? a : a.route.run(a.call);
+  },
+  placesOrder: (req) => req.method === 'POST' && req.path === '/api/v3/order',
+  admit(req, ctx) {
+    const a = admitted(req, ctx);
+    return isResponse(a) ? a : undefined;
   },
   rateLimited: (status) =>
     status === 418

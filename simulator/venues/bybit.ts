@@ -485,19 +485,30 @@ function argsOf(req: VenueRequest): Record<string, unknown> | undefined {
   }
 }
 
+/** The route and the call it runs with, or the venue's refusal (unknown endpoint, body, key, signature, recv window). */
+function admitted(req: VenueRequest, ctx: VenueContext): { route: Route; call: Call } | VenueResponse {
+  const route = ROUTES[`${req.method} ${req.path}`];
+  if (!route) return answer(ctx, 404, 10001, `simulator: bybit has no endpoint ${req.method} ${req.path}`);
+  const args = argsOf(req);
+  if (!args) return answer(ctx, 200, 10001, 'params error: body is not a JSON object');
+  const call: Call = { req, ctx, args };
+  if (route.need === undefined) return { route, call };
+  const key = authenticate(call, route.need);
+  if ('status' in key && 'body' in key) return key;
+  return { route, call: { ...call, key } };
+}
+
 export const bybitDialect: VenueDialect = {
   venue: 'bybit',
   handles: (path) => path.startsWith('/v5/'),
   handle(req, ctx) {
-    const route = ROUTES[`${req.method} ${req.path}`];
-    if (!route) return answer(ctx, 404, 10001, `simulator: bybit has no endpoint ${req.method} ${req.path}`);
-    const args = argsOf(req);
-    if (!args) return answer(ctx, 200, 10001, 'params error: body is not a JSON object');
-    const call: Call = { req, ctx, args };
-    if (route.need === undefined) return route.run(call);
-    const key = authenticate(call, route.need);
-    if ('status' in key && 'body' in key) return key;
-    return route.run({ ...call, key });
+    const a = admitted(req, ctx);
+    return 'status' in a ? a : a.route.run(a.call);
+  },
+  placesOrder: (req) => req.method === 'POST' && req.path === '/v5/order/create',
+  admit(req, ctx) {
+    const a = admitted(req, ctx);
+    return 'status' in a ? a : undefined;
   },
   rateLimited: () => ({
     status: 429,

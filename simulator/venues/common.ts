@@ -36,6 +36,10 @@ export interface VenueDialect {
   venue: VenueId;
   handles(path: string): boolean;
   handle(req: VenueRequest, ctx: VenueContext): VenueResponse;
+  /** True for a request that places an order (the order faults apply to these only). */
+  placesOrder(req: VenueRequest): boolean;
+  /** The venue's checks on arrival (route, key, signature, window): its refusal, or undefined to go on. */
+  admit(req: VenueRequest, ctx: VenueContext): VenueResponse | undefined;
   rateLimited(status: 429 | 418): VenueResponse;
   maintenance(): VenueResponse;
 }

@@ -494,6 +494,12 @@ function authenticate(req: VenueRequest, ctx: VenueContext, need: Need): Registe
   const t = Date.parse(ts);
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(ts) || Number.isNaN(t)) return fail(401, '50112', 'Invalid OK-ACCESS-TIMESTAMP');
   if (Math.abs(ctx.now() - t) > 30_000) return fail(401, '50102', 'Timestamp request expired');
+  // expTime: the request's own deadline, absolute epoch ms; without it only the 30 s above applies.
+  const expTime = headerValue(req.headers, 'expTime');
+  if (expTime !== undefined) {
+    if (!/^\d{13}$/.test(expTime)) return fail(400, '51000', 'Parameter expTime error');
+    if (ctx.now() > Number(expTime)) return fail(401, '50102', 'Timestamp request expired');
+  }
   const key = ctx.core.key('okx', apiKey);
   if (!key || key.revoked) return fail(401, '50111', 'Invalid OK-ACCESS-KEY');
   if (!safeEqual(passphrase, key.passphrase ?? '')) return fail(401, '50105', 'Request header "OK-ACCESS-PASSPHRASE" incorrect.');
@@ -505,16 +511,27 @@ function authenticate(req: VenueRequest, ctx: VenueContext, need: Need): Registe
   return key;
 }
 
+/** The route and the call it runs with, or the venue's refusal (unknown endpoint, key, signature, timestamp, expTime). */
+function admitted(req: VenueRequest, ctx: VenueContext): { route: Route; call: Call } | VenueResponse {
+  const route = ROUTES[`${req.method} ${req.path}`];
+  if (!route) return fail(404, '404', `simulator: okx has no endpoint ${req.method} ${req.path}`);
+  if (route.need === undefined) return { route, call: { req, ctx } };
+  const key = authenticate(req, ctx, route.need);
+  if ('status' in key && 'body' in key) return key;
+  return { route, call: { req, ctx, key } };
+}
+
 export const okxDialect: VenueDialect = {
   venue: 'okx',
   handles: (path) => path.startsWith('/api/v5/'),
   handle(req, ctx) {
-    const route = ROUTES[`${req.method} ${req.path}`];
-    if (!route) return fail(404, '404', `simulator: okx has no endpoint ${req.method} ${req.path}`);
-    if (route.need === undefined) return route.run({ req, ctx });
-    const key = authenticate(req, ctx, route.need);
-    if ('status' in key && 'body' in key) return key;
-    return route.run({ req, ctx, key });
+    const a = admitted(req, ctx);
+    return 'status' in a ? a : a.route.run(a.call);
+  },
+  placesOrder: (req) => req.method === 'POST' && (req.path === '/api/v5/trade/order' || req.path === '/api/v5/trade/batch-orders'),
+  admit(req, ctx) {
+    const a = admitted(req, ctx);
+    return 'status' in a ? a : undefined;
   },
   rateLimited: () => fail(429, '50011', 'Too Many Requests'),
   maintenance: () => fail(503, '50001', 'Service temporarily unavailable. Please try again later.'),

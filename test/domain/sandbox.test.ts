@@ -30,6 +30,7 @@ describe('domain purity', () => {
       'client-order-id.ts',
       'key-audit.ts',
       'market.ts',
+      'order-timing.ts',
       'portfolio.ts',
       'preflight.ts',
       'risk.ts',
