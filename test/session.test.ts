@@ -245,4 +245,31 @@ describe('trading session on the real dev server + simulator', () => {
       await handle.terminate('test over');
     }
   });
+  it('stop cancels at once without waiting for a placement in flight, and a second sweep cancels what that placement yields', async () => {
+    const input = gridSession('okx', { tickSeconds: 3600 });
+    // Every placement runs 4.5 s late at the venue, inside its 5 s window, after ccxt (3 s here) gave up:
+    // the placement in flight would be retried, and on the old code the stop waited for it.
+    h.sim.setFaults('okx', { orderLatencyMs: 4_500 });
+    try {
+      const handle = await startSession(t.client, t.taskQueue, input);
+      const placementScheduled = async () =>
+        (await handle.fetchHistory()).events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'placeOrder') ?? false;
+      await waitFor(async () => (await placementScheduled()) && h.sim.inFlightRequests() > 0, (v) => v, 20_000, 'a placement inside the venue');
+      const reply = await handle.executeUpdate(stopUpdate, { args: [{ by: 'test', reason: 'placement in flight' }] });
+      // The reply came before the venue's engine ran that placement: the stop did not wait for it.
+      expect(h.sim.orders('okx', input.account)).toHaveLength(0);
+      expect(reply.status.mode).toBe('stopped');
+      const seqAtStop = reply.status.orderSeq;
+      // The late order lands, and the second sweep cancels it; nothing else is placed after the stop.
+      await waitFor(async () => ({ inFlight: h.sim.inFlightRequests(), orders: h.sim.orders('okx', input.account) }), (v) => v.inFlight === 0 && v.orders.length > 0, 30_000, 'the late order at the venue');
+      await waitFor(async () => openAtVenue(input).length, (n) => n === 0, 30_000, 'the second sweep');
+      // The venue shows the cancel a moment before the session records it.
+      const after = await waitFor(() => status(input), (st) => (st.lastStop?.cancelled.length ?? 0) > 0, 10_000, 'the second sweep in the status');
+      expect(after.orderSeq).toBe(seqAtStop);
+      expect(h.sim.orders('okx', input.account).length).toBe(1);
+      await t.client.workflow.getHandle(handle.workflowId).terminate('test done');
+    } finally {
+      h.sim.setFaults('okx', { orderLatencyMs: 0 });
+    }
+  });
 });

@@ -15,12 +15,14 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  isCancellation,
   log,
   ParentClosePolicy,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -190,6 +192,10 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   const recentTickLagMs: number[] = [];
   let stopRequested: OperatorRequest | undefined;
   let placing = 0;
+  /** The placement in flight, so a stop can call off its retries (nothing new is placed after a stop). */
+  let placementScope: CancellationScope | undefined;
+  /** Second sweeps still to run before this run may hand over (continue-as-new). */
+  let sweeping = 0;
   let wake = false;
   /** Cancel-alls the venue has confirmed (no open order left): a snapshot read before one lists orders that are gone. */
   let cancelsConfirmed = 0;
@@ -230,9 +236,9 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     records.recordAudit({ id: auditId(event), type: 'session_event', actor: session, data: { session, event, detail } });
 
   /** Cancels every open order in a scope no cancellation can interrupt, and records what it cancelled. */
-  async function cancelEverything(by: string, reason: string): Promise<StopReport['cancelled']> {
+  async function cancelEverything(by: string, reason: string, waitForPlacements = true): Promise<StopReport['cancelled']> {
     return CancellationScope.nonCancellable(async () => {
-      await condition(() => placing === 0);
+      if (waitForPlacements) await condition(() => placing === 0);
       const { cancelled } = await exchange.cancelAllOrders({ ...ref, symbols: input.symbols, reason, by });
       // cancelAllOrders returns once the venue lists no open order on these symbols.
       cancelsConfirmed += 1;
@@ -254,18 +260,43 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     if (typeof reason !== 'string' || !reason.trim()) throw new Error('reason: a reason is required');
   };
 
-  // Kill switch: no new order after this handler starts; in-flight placements finish, then everything is cancelled.
+  /**
+   * After a stop that found a placement in flight: once it has settled and every request it may have
+   * sent is past its venue window (domain/order-timing.ts), cancel again whatever it left at the venue.
+   */
+  async function secondSweep(req: StopRequest): Promise<void> {
+    sweeping += 1;
+    try {
+      await CancellationScope.nonCancellable(async () => {
+        await condition(() => placing === 0);
+        await sleep(ORDER_RETRY_INTERVAL_MS);
+        const late = await cancelEverything(req.by, `kill switch (second sweep): ${req.reason}`, false);
+        if (s.lastStop) s.lastStop = { ...s.lastStop, cancelled: [...s.lastStop.cancelled, ...late] };
+        await sessionEvent('stop_second_sweep', `by ${req.by}: cancelled ${late.length} order(s) a placement in flight left`);
+      });
+    } finally {
+      sweeping -= 1;
+    }
+  }
+
+  // Kill switch: no new order after this handler starts. Open orders are cancelled at once, the
+  // placement in flight is called off, and a second sweep cancels whatever it still yields.
   setHandler(
     stopUpdate,
     async (req) => {
       stopRequested = req;
       s.mode = 'stopped';
+      // Runs from before this change waited for placements in flight before cancelling (minutes in a venue outage).
+      const atOnce = patched('stop-without-waiting-for-placements');
+      const inFlight = placing > 0;
+      if (atOnce) placementScope?.cancel();
       // Runs from before this change woke the loop here, so its snapshot raced the cancels;
       // now the session looks at the account again once the venue has confirmed them.
       const observeAfterCancel = patched('stop-observes-after-cancel');
       if (!observeAfterCancel) wake = true;
-      const cancelled = await cancelEverything(req.by, `kill switch: ${req.reason}`);
+      const cancelled = await cancelEverything(req.by, `kill switch: ${req.reason}`, !atOnce);
       s.lastStop = { session, cancelled, stoppedAt: nowIso() };
+      if (atOnce && inFlight) void secondSweep(req).catch((err) => log.error('second sweep failed', { err: String(err) }));
       if (req.isolate) s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
       if (observeAfterCancel) wake = true;
       await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
@@ -351,6 +382,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
   // Let an in-flight stop or resume finish, and alerts go out, before handing over to the next run.
   await condition(allHandlersFinished);
+  await condition(() => sweeping === 0);
   await condition(() => pendingAlerts.size === 0, '5 minutes');
   // The next run may start on any worker: failover detection starts afresh there.
   return continueAsNew<typeof tradingSessionWorkflow>({
@@ -433,9 +465,14 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       const id = clientOrderId(input.exchange, { session, runSeq: ++s.orderSeq, epoch: firstExecutionRunId });
       placing += 1;
       try {
-        await orders.placeOrder({ ...ref, session, intent, clientOrderId: id });
+        await CancellationScope.cancellable(async () => {
+          placementScope = CancellationScope.current();
+          await orders.placeOrder({ ...ref, session, intent, clientOrderId: id });
+        });
         s.risk = recordOrder(s.risk, Date.now());
       } catch (err) {
+        // A stop called this placement off; its second sweep cancels whatever the venue still took.
+        if (stopRequested && isCancellation(err)) return;
         const type = failureType(err);
         if (type === 'ExchangeAuth') {
           s.breaker = recordFailure(s.breaker, 'auth', nowIso());
@@ -452,6 +489,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         return;
       } finally {
         placing -= 1;
+        placementScope = undefined;
       }
     }
   }
