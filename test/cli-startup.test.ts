@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +27,13 @@ let config: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
-  const paper = parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as { temporal: { address: string }; desk: { stateDir: string } };
+  const paper = parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as { temporal: { address: string }; desk: { name: string; stateDir: string }; exchanges: Array<{ account: string }> };
   paper.temporal.address = inject('temporalAddress');
-  paper.desk.stateDir = join(dir, 'state');
+  // Names of its own: a closed workflow of another file's (desk/paper, session/okx/paper) would be
+  // queried through a worker that no longer runs, and each command would wait out the query timeout.
+  const own = `cli${randomUUID().slice(0, 8)}`;
+  paper.desk = { name: own, stateDir: join(dir, 'state') };
+  for (const x of paper.exchanges) x.account = own;
   config = join(dir, 'warden.yaml');
   writeFileSync(config, stringify(paper));
 });
