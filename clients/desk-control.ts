@@ -18,11 +18,35 @@ export interface Operator {
   channel: OperatorChannel;
 }
 
+/** How long the kill switch waits for a session to confirm its cancels before saying so and acting without it. */
+export const STOP_CONFIRM_WITHIN_MS = 5_000;
+
+/** A session whose cancels the desk did not confirm in time. */
+export interface UnconfirmedStop {
+  /** `<exchange>/<account>` */
+  session: string;
+  /** The stop reached Temporal's history: the session acts on it as soon as a worker runs it, even after a restart. */
+  recorded: boolean;
+  /** Plain words for the operator: what did not happen. */
+  why: string;
+}
+
+export interface StopOutcome {
+  stopId: string;
+  /** Sessions that stopped and whose venue confirmed no open order is left. */
+  reports: StopReport[];
+  unconfirmed: UnconfirmedStop[];
+}
+
 export interface DeskControl {
   /** Every running trading session's status. */
   sessions(): Promise<SessionStatus[]>;
-  /** The kill switch: every running session stops and cancels all its open orders. */
-  stopAll(op: Operator, reason: string): Promise<StopReport[]>;
+  /**
+   * The kill switch: every running session stops and cancels all its open orders. The stop is
+   * recorded in Temporal first (a Signal, durable without a worker), then each session has
+   * `confirmWithinMs` to confirm its cancels; the others are listed as unconfirmed, never waited for.
+   */
+  stopAll(op: Operator, reason: string, opts?: { confirmWithinMs?: number }): Promise<StopOutcome>;
   pauseAll(op: Operator, reason: string): Promise<SessionStatus[]>;
   resumeAll(op: Operator, reason: string): Promise<SessionStatus[]>;
   rebalances(): Promise<RebalanceSummary[]>;

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { WardenConfig } from '../config/schema';
-import { sessionWorkflowId, pauseUpdate, resumeUpdate, statusQuery, stopUpdate, type SessionStatus, type StopReport } from '../workflows/trading-session';
+import { sessionWorkflowId, pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionStatus, type StopReport } from '../workflows/trading-session';
 import type { SessionControl } from '../activities/session-control';
-import type { DeskControl, IncidentSummary, Operator, RebalanceSummary } from './desk-control';
+import { STOP_CONFIRM_WITHIN_MS, type DeskControl, type IncidentSummary, type Operator, type RebalanceSummary, type StopOutcome, type UnconfirmedStop } from './desk-control';
 import { IncidentControl } from './incident-control';
 import { RebalanceControl } from './rebalance-control';
 
@@ -24,7 +25,7 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
   }
 
   private async sessionIds(): Promise<string[]> {
-    const ids = new Set(this.config.exchanges.filter((x) => x.strategy).map((x) => sessionWorkflowId(x.exchange, x.account)));
+    const ids = new Set(this.configuredSessionIds());
     try {
       for await (const wf of this.client.workflow.list({ query: `WorkflowType = 'tradingSessionWorkflow' AND ExecutionStatus = 'Running'` })) ids.add(wf.workflowId);
     } catch {
@@ -46,8 +47,46 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
     return this.onSessions((id) => this.client.workflow.getHandle(id).query(statusQuery));
   }
 
-  stopAll(op: Operator, reason: string): Promise<StopReport[]> {
-    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [{ by: op.id, reason }] }));
+  async stopAll(op: Operator, reason: string, opts: { confirmWithinMs?: number } = {}): Promise<StopOutcome> {
+    const stopId = `stop/${op.id}/${randomUUID()}`;
+    const confirmWithinMs = opts.confirmWithinMs ?? STOP_CONFIRM_WITHIN_MS;
+    const req = { by: op.id, reason, stopId };
+    const started = Date.now();
+    // Visibility can hang with the server; the configured sessions are known without it.
+    const ids = await this.within(Math.min(confirmWithinMs, 2_000), () => this.sessionIds()).catch(() => this.configuredSessionIds());
+    const reports: StopReport[] = [];
+    const unconfirmed: UnconfirmedStop[] = [];
+    await Promise.all(
+      ids.map(async (id) => {
+        const session = id.replace(/^session\//, '');
+        const handle = this.client.workflow.getHandle(id);
+        try {
+          await this.within(confirmWithinMs, () => handle.signal(stopSignal, req));
+        } catch (err) {
+          if (isNotRunning(err)) return;
+          unconfirmed.push({ session, recorded: false, why: `stop NOT recorded: Temporal did not take it (${message(err)}); orders NOT yet cancelled` });
+          return;
+        }
+        try {
+          // The same stop id: the session runs this stop once, whichever message it sees first.
+          reports.push(await this.within(Math.max(500, confirmWithinMs - (Date.now() - started)), () => handle.executeUpdate(stopUpdate, { args: [req] })));
+        } catch (err) {
+          const why = isDeadline(err) ? 'stop recorded; no worker answered; orders NOT yet cancelled' : `stop recorded; the desk could not cancel (${message(err)}); orders NOT yet cancelled`;
+          unconfirmed.push({ session, recorded: true, why });
+        }
+      }),
+    );
+    const bySession = (a: { session: string }, b: { session: string }) => a.session.localeCompare(b.session);
+    return { stopId, reports: reports.sort(bySession), unconfirmed: unconfirmed.sort(bySession) };
+  }
+
+  private configuredSessionIds(): string[] {
+    return this.config.exchanges.filter((x) => x.strategy).map((x) => sessionWorkflowId(x.exchange, x.account)).sort();
+  }
+
+  /** Every call inside `fn` ends by `ms` from now: the kill switch never hangs on a server or worker that does not answer. */
+  private within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+    return this.client.connection.withDeadline(Date.now() + ms, fn);
   }
 
   pauseAll(op: Operator, reason: string): Promise<SessionStatus[]> {
@@ -95,6 +134,19 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
   acknowledgeIncident(id: string, op: Operator): Promise<IncidentSummary> {
     return this.incident.acknowledge(id, op);
   }
+}
+
+function message(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return [e.message, e.cause?.message].filter(Boolean).join(': ') || String(err);
+}
+
+/** gRPC DEADLINE_EXCEEDED (4) or CANCELLED (1), however the client wraps it: nobody answered in time. */
+function isDeadline(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown; name?: string } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (e.code === 4 || e.code === 1 || e.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return true;
+  }
+  return /deadline|timed? ?out/i.test(message(err));
 }
 
 /** A session that has completed or never existed is not an error for a desk-wide command. */

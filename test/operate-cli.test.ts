@@ -5,6 +5,7 @@ import type { CliContext } from '../operator/cli';
 import { registerOperateCommands } from '../operator/commands/operate';
 import type { DeskControl } from '../clients/desk-control';
 import { FakeDesk } from './helpers/fake-desk';
+import { WardenConfig } from '../config/schema';
 
 const me = { id: `cli:${userInfo().username}`, channel: 'cli' };
 
@@ -20,9 +21,8 @@ function program(): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => (err += s) });
   const ctx: CliContext = {
-    config: () => {
-      throw new Error('operate commands must not need the config themselves');
-    },
+    // Only the kill switch reads the config: the sessions it reaches without Temporal (none here).
+    config: () => ({ config: WardenConfig.parse({ profile: 'paper' }), path: 'test.yaml', stateDir: '/nonexistent' }),
     out: (line) => out.push(line),
   };
   registerOperateCommands(p, ctx, async () => {

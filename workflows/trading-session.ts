@@ -14,6 +14,7 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  defineSignal,
   defineUpdate,
   isCancellation,
   log,
@@ -52,12 +53,20 @@ export interface OperatorRequest {
 export interface StopRequest extends OperatorRequest {
   /** SEV-1 containment: suspend the session's use of its credentials (no exchange calls) until resumed. */
   isolate?: boolean;
+  /**
+   * One kill switch, one id: the Signal that records the stop and the Update that waits for its
+   * cancels carry the same id, and the session acts on it once.
+   */
+  stopId?: string;
 }
 
 export interface StopReport {
   session: string;
   cancelled: Array<{ id: string; clientOrderId: string; symbol: string }>;
   stoppedAt: string;
+  stopId?: string;
+  /** The venue did not confirm the cancels yet: the session retries them every tick until it does. */
+  cancelPending?: boolean;
 }
 
 /** What the stop Update replies: the report, and the session's status once the venue confirmed the cancels. */
@@ -88,6 +97,11 @@ export interface SessionStatus {
 }
 
 export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
+/**
+ * The kill switch as a Signal: the server writes it to history with no worker running, so a
+ * stop is recorded durably even when nothing can act on it yet (an Update needs a worker).
+ */
+export const stopSignal = defineSignal<[StopRequest]>('stopRequested');
 export const pauseUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('pause');
 export const resumeUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('resume');
 export const forceOpenUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('forceOpen');
@@ -120,6 +134,8 @@ export interface CarriedState {
   ticks: number;
   lastWorker?: string;
   lastStop?: StopReport;
+  /** A stop whose cancels the venue has not confirmed yet (venue down): retried every tick. */
+  cancelPending?: StopRequest;
   failovers: number;
   auditSeq: number;
   /** The running rebalance workflow, while trading waits for a top-up. */
@@ -180,6 +196,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     ticks: carried?.ticks ?? 0,
     lastWorker: carried?.lastWorker,
     lastStop: carried?.lastStop,
+    cancelPending: carried?.cancelPending,
     failovers: carried?.failovers ?? 0,
     auditSeq: carried?.auditSeq ?? 0,
     rebalancing: carried?.rebalancing,
@@ -279,31 +296,67 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     }
   }
 
-  // Kill switch: no new order after this handler starts. Open orders are cancelled at once, the
-  // placement in flight is called off, and a second sweep cancels whatever it still yields.
-  setHandler(
-    stopUpdate,
-    async (req) => {
-      stopRequested = req;
-      s.mode = 'stopped';
-      // Runs from before this change waited for placements in flight before cancelling (minutes in a venue outage).
-      const atOnce = patched('stop-without-waiting-for-placements');
-      const inFlight = placing > 0;
-      if (atOnce) placementScope?.cancel();
-      // Runs from before this change woke the loop here, so its snapshot raced the cancels;
-      // now the session looks at the account again once the venue has confirmed them.
-      const observeAfterCancel = patched('stop-observes-after-cancel');
-      if (!observeAfterCancel) wake = true;
-      const cancelled = await cancelEverything(req.by, `kill switch: ${req.reason}`, !atOnce);
-      s.lastStop = { session, cancelled, stoppedAt: nowIso() };
-      if (atOnce && inFlight) void secondSweep(req).catch((err) => log.error('second sweep failed', { err: String(err) }));
-      if (req.isolate) s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
-      if (observeAfterCancel) wake = true;
-      await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
-      return { ...s.lastStop, status: status() };
-    },
-    { validator: validateOperator },
-  );
+  // Kill switch: no new order after it starts. Open orders are cancelled at once, the placement
+  // in flight is called off, and a second sweep cancels whatever it still yields.
+  async function runStop(req: StopRequest): Promise<StopResult> {
+    stopRequested = req;
+    s.mode = 'stopped';
+    // Runs from before this change waited for placements in flight before cancelling (minutes in a venue outage).
+    const atOnce = patched('stop-without-waiting-for-placements');
+    const inFlight = placing > 0;
+    if (atOnce) placementScope?.cancel();
+    // Runs from before this change woke the loop here, so its snapshot raced the cancels;
+    // now the session looks at the account again once the venue has confirmed them.
+    const observeAfterCancel = patched('stop-observes-after-cancel');
+    if (!observeAfterCancel) wake = true;
+    let cancelled: StopReport['cancelled'];
+    try {
+      cancelled = await cancelEverything(req.by, `kill switch: ${req.reason}`, !atOnce);
+    } catch (err) {
+      // The venue is down: the stop stands, and every tick tries the cancels again until the venue confirms.
+      if (patched('stop-retries-cancels')) {
+        s.cancelPending = req;
+        s.lastStop = { session, cancelled: [], stoppedAt: nowIso(), stopId: req.stopId, cancelPending: true };
+        wake = true;
+      }
+      throw err;
+    }
+    s.lastStop = { session, cancelled, stoppedAt: nowIso(), ...(req.stopId ? { stopId: req.stopId } : {}) };
+    if (atOnce && inFlight) void secondSweep(req).catch((err) => log.error('second sweep failed', { err: String(err) }));
+    if (req.isolate) s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
+    if (observeAfterCancel) wake = true;
+    await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
+    return { ...s.lastStop, status: status() };
+  }
+
+  /** The Signal and the Update of one kill switch share its id: the second to arrive waits for the first. */
+  const stopsInFlight = new Map<string, Promise<StopResult>>();
+  function stopOnce(req: StopRequest): Promise<StopResult> {
+    const id = req.stopId;
+    if (!id) return runStop(req);
+    const running = stopsInFlight.get(id);
+    if (running) return running;
+    if (s.lastStop?.stopId === id && !s.lastStop.cancelPending) return Promise.resolve({ ...s.lastStop, status: status() });
+    const p = runStop(req);
+    stopsInFlight.set(id, p);
+    void p.then(
+      () => stopsInFlight.delete(id),
+      () => stopsInFlight.delete(id),
+    );
+    return p;
+  }
+
+  setHandler(stopUpdate, stopOnce, { validator: validateOperator });
+  setHandler(stopSignal, async (req) => {
+    // A Signal has no validator: a malformed stop still stops (the kill switch never refuses on its reason).
+    const by = typeof req?.by === 'string' && req.by.trim() ? req.by : 'unknown-operator';
+    const reason = typeof req?.reason === 'string' && req.reason.trim() ? req.reason : 'kill switch';
+    const stopId = typeof req?.stopId === 'string' ? req.stopId : undefined;
+    // Caught: a signal handler's rejection would fail the workflow task; the cancels are retried every tick.
+    await stopOnce({ by, reason, isolate: req?.isolate === true, ...(stopId ? { stopId } : {}) }).catch((err: unknown) =>
+      log.error('stop signal: cancels not confirmed yet', { err: String(err) }),
+    );
+  });
   setHandler(
     pauseUpdate,
     async (req) => {
@@ -320,6 +373,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       s.breaker = rearm(s.breaker, req.by);
       s.mode = 'trading';
       stopRequested = undefined;
+      s.cancelPending = undefined;
       wake = true;
       if (wasOpen) await records.recordAudit({ id: auditId('breaker'), type: 'circuit_breaker', actor: req.by, data: { session, state: 'closed', by: req.by, reason: req.reason } });
       await sessionEvent('resumed', `by ${req.by}: ${req.reason}`);
@@ -368,6 +422,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     // runs from before this change cleared it when the tick ended.
     const keepWakeDuringTick = patched('wake-during-tick-kept');
     if (keepWakeDuringTick) wake = false;
+    if (s.cancelPending) await retryPendingCancels(s.cancelPending);
     // A halted session still observes its account (status, marks, metrics) but places nothing;
     // a revoked key has nothing left to observe with, and isolated credentials must not be used.
     if (s.breaker.trippedBy !== 'auth' && !(s.breaker.trippedBy === 'incident' && isOpen(s.breaker))) await runTick();
@@ -510,6 +565,18 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     });
     s.rebalancing = id;
     await sessionEvent('rebalance_started', `warm balance ${value.toFixed(2)} USD below ${input.risk.lowBalanceUsd} USD: ${id}`);
+  }
+
+  /** A stop the venue did not confirm: cancel again; the stop's report gains what this round cancelled. */
+  async function retryPendingCancels(req: StopRequest): Promise<void> {
+    try {
+      const late = await cancelEverything(req.by, `kill switch (retry): ${req.reason}`, false);
+      s.cancelPending = undefined;
+      s.lastStop = { session, stoppedAt: nowIso(), ...s.lastStop, cancelled: [...(s.lastStop?.cancelled ?? []), ...late], cancelPending: false };
+      await sessionEvent('stop_cancels_confirmed', `by ${req.by}: the venue answered; cancelled ${late.length} order(s)`);
+    } catch (err) {
+      log.warn('stop: the venue still does not confirm the cancels', { err: String(err) });
+    }
   }
 
   /** The breaker was opened by recordFailure: do what tripping does (audit, cancel, alert). */

@@ -12,6 +12,8 @@ import { untilSignal } from '../../workers/until-signal';
 import { connectClient } from '../../clients/connect';
 import { createOperatorBot } from '../telegram/bot';
 import { TemporalDeskControl } from '../../clients/temporal-desk-control';
+import { CcxtGatewayProvider } from '../../adapters/exchange/provider';
+import { createDirectCanceller } from '../direct-cancel';
 
 /** `warden bot`: the Telegram operator bot, long polling; the token comes from the secrets store. */
 export function registerBotCommands(program: Command, ctx: CliContext): void {
@@ -35,6 +37,10 @@ export function registerBotCommands(program: Command, ctx: CliContext): void {
         apiRoot: config.telegram.apiRoot,
         telegram: config.telegram,
         desk,
+        stopFallback: {
+          configuredSessions: config.exchanges.filter((x) => x.strategy).map((x) => `${x.exchange}/${x.account}`),
+          direct: () => Promise.resolve(createDirectCanceller({ config, audit, gateways: new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' }) })),
+        },
         audit,
         alerts,
         metrics: createMetrics(),

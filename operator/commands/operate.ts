@@ -15,11 +15,12 @@ import {
   formatPnl,
   formatRebalance,
   formatRebalances,
+  formatKillSwitch,
   formatSessions,
   formatStopFailed,
-  formatStopped,
   usd,
 } from '../telegram/format';
+import { killSwitch } from '../kill-switch';
 
 /** `cli:<os user>`: who ran the command, as the workflows and the audit trail record it. */
 export function cliOperator(): Operator {
@@ -71,11 +72,32 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
     .option('--reason <text>', 'why (recorded in the audit trail)', (v: string) => stopReason(v, 'kill switch via CLI'))
     .action(async (opts: { reason?: string }) => {
       const reason = opts.reason ?? 'kill switch via CLI';
-      const reports = await withDesk((d) => d.stopAll(cliOperator(), reason)).catch((err: unknown) => {
-        const message = sanitize(err instanceof Error ? err.message : String(err));
-        throw new Error(formatStopFailed(message, 'Revoke the exchange API keys at the exchange now.'));
-      });
-      ctx.out(formatStopped(reports, reason));
+      const loaded = ctx.config();
+      let opened: DeskControl | undefined;
+      let direct: { close(): Promise<void> } | undefined;
+      try {
+        const result = await killSwitch(
+          {
+            desk: async () => (opened = await desk()),
+            configuredSessions: loaded.config.exchanges.filter((x) => x.strategy).map((x) => `${x.exchange}/${x.account}`),
+            direct: async () => {
+              const d = await (await import('../direct-cancel')).openDirectCanceller(loaded, { accessedBy: 'operator-cli' });
+              direct = d;
+              return d.canceller;
+            },
+          },
+          cliOperator(),
+          reason,
+        );
+        if (result.deskError && !result.outcome.unconfirmed.length) throw new Error(formatStopFailed(sanitize(result.deskError), 'Revoke the exchange API keys at the exchange now.'));
+        const text = sanitize(formatKillSwitch(result, reason));
+        // Anything the operator must still act on is an error exit, so scripts notice.
+        if (!result.complete) throw new Error(text);
+        ctx.out(text);
+      } finally {
+        await direct?.close();
+        if (opened && isClosable(opened)) await opened.close();
+      }
     });
 
   program

@@ -16,7 +16,7 @@ import type { DeskControl, Operator } from '../../clients/desk-control';
 import { authorize, describeAttempt, telegramOperator } from './authorize';
 import { COMMANDS, parseCallbackData, parseCommand, resumeCallbackData, splitCommand } from './commands';
 import { ResumeConfirmations } from './confirmations';
-import { runCommand } from './execute';
+import { runCommand, type StopFallback } from './execute';
 import { formatFailed, formatModes, formatResumePrompt, formatStopFailed } from './format';
 import { recordCommand } from './record';
 import { refuseUnauthorized } from './unauthorized';
@@ -27,6 +27,8 @@ export interface OperatorBotOptions {
   apiRoot?: string;
   telegram: { chatId: number; operatorIds: readonly number[] };
   desk: DeskControl;
+  /** `/stop` cancels directly at the venues for sessions the desk does not confirm in time. */
+  stopFallback?: StopFallback;
   audit: AuditRecorder;
   alerts: AlertRouter;
   metrics?: Pick<DeskMetrics, 'unauthorizedAttempts'>;
@@ -102,14 +104,14 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
     let result;
     try {
       // For /stop this is the first thing that happens after authorization: desk.stopAll.
-      result = await runCommand(opts.desk, op, cmd);
+      result = await runCommand(opts.desk, op, cmd, opts.stopFallback);
     } catch (err) {
       const message = errorMessage(err);
       await recordCommand(deps, op, cmd.name, 'failed', message);
       await ctx.reply(cmd.name === 'stop' ? formatStopFailed(message) : formatFailed(message), NO_PREVIEW);
       return;
     }
-    await recordCommand(deps, op, cmd.name, 'accepted', result.detail);
+    await recordCommand(deps, op, cmd.name, result.outcome ?? 'accepted', result.detail);
     await ctx.reply(result.reply, NO_PREVIEW);
   });
 

@@ -4,35 +4,50 @@
  * runs after its confirmation button (see bot.ts).
  */
 import type { DeskControl, Operator } from '../../clients/desk-control';
+import { killSwitch, type DirectCanceller } from '../kill-switch';
 import type { OperatorCommand } from './commands';
 import {
   formatBalances,
   formatHelp,
   formatIncident,
   formatIncidents,
+  formatKillSwitch,
   formatModes,
   formatPnl,
   formatRebalance,
   formatRebalances,
   formatSessions,
-  formatStopped,
   usd,
 } from './format';
 
 export interface CommandResult {
   reply: string;
+  /** How the audit trail records it; a kill switch that left orders unconfirmed is `failed`. */
+  outcome?: 'accepted' | 'failed';
   /** Short audit detail: what was asked and what changed. */
   detail: string;
 }
 
 export type ImmediateCommand = Exclude<OperatorCommand, { name: 'resume' }>;
 
-export async function runCommand(desk: DeskControl, op: Operator, cmd: ImmediateCommand): Promise<CommandResult> {
+/** What the kill switch needs besides the desk: the sessions to reach without Temporal, and how. */
+export interface StopFallback {
+  configuredSessions: readonly string[];
+  direct?: () => Promise<DirectCanceller>;
+  confirmWithinMs?: number;
+}
+
+export async function runCommand(desk: DeskControl, op: Operator, cmd: ImmediateCommand, fallback: StopFallback = { configuredSessions: [] }): Promise<CommandResult> {
   switch (cmd.name) {
     case 'stop': {
-      const reports = await desk.stopAll(op, cmd.reason);
+      const result = await killSwitch({ ...fallback, desk: () => Promise.resolve(desk) }, op, cmd.reason);
+      // Nothing reached and nothing to reach directly: the plain failure, as before.
+      if (result.deskError && !result.outcome.unconfirmed.length) throw new Error(result.deskError);
+      const { reports, unconfirmed } = result.outcome;
       const cancelled = reports.reduce((n, r) => n + r.cancelled.length, 0);
-      return { reply: formatStopped(reports, cmd.reason), detail: `reason "${cmd.reason}"; ${reports.length} session(s) stopped, ${cancelled} order(s) cancelled` };
+      const direct = result.direct.map((d) => `${d.session} direct ${d.ok ? `${d.cancelled} cancelled` : `FAILED ${d.error ?? ''}`}`);
+      const detail = [`reason "${cmd.reason}"; ${reports.length} session(s) stopped, ${cancelled} order(s) cancelled`, ...unconfirmed.map((u) => `${u.session}: ${u.why}`), ...direct].join('; ');
+      return { reply: formatKillSwitch(result, cmd.reason), detail, outcome: result.complete ? 'accepted' : 'failed' };
     }
     case 'pause': {
       const sessions = await desk.pauseAll(op, cmd.reason);

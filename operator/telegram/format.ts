@@ -3,6 +3,7 @@
  * phone. Pure functions of the desk's data; the CLI prints the same text.
  */
 import type { IncidentSummary, RebalanceSummary } from '../../clients/desk-control';
+import type { KillSwitchResult } from '../kill-switch';
 import type { SessionStatus, StopReport } from '../../workflows/trading-session';
 import { COMMANDS } from './commands';
 
@@ -62,6 +63,32 @@ export function formatStopped(reports: readonly StopReport[], reason: string): s
     lines.push(`${r.session}: ${plural(r.cancelled.length, 'order')} cancelled${symbols.length ? ` (${symbols.join(', ')})` : ''}`);
   }
   lines.push('Resume with /resume once it is safe.');
+  return clip(lines.join('\n'));
+}
+
+/**
+ * The kill switch's reply: what the desk confirmed, then in plain words every session it did not,
+ * and what the direct cancel at the venue did about it.
+ */
+export function formatKillSwitch(result: KillSwitchResult, reason: string): string {
+  const { reports, unconfirmed } = result.outcome;
+  if (!unconfirmed.length) return formatStopped(reports, reason);
+  const total = reports.reduce((n, r) => n + r.cancelled.length, 0);
+  const lines = [
+    result.complete ? 'STOPPED, with a direct cancel at the venue where the desk did not answer.' : 'STOP NOT CONFIRMED: open orders may remain.',
+    `Reason: ${reason}`,
+  ];
+  if (reports.length) lines.push(`${plural(reports.length, 'session')} confirmed, ${plural(total, 'order')} cancelled:`);
+  for (const r of reports) lines.push(`${r.session}: ${plural(r.cancelled.length, 'order')} cancelled`);
+  for (const u of unconfirmed) {
+    lines.push(`${u.session}: ${u.why}`);
+    const d = result.direct.find((x) => x.session === u.session);
+    if (!d) lines.push('  no direct cancel available here. Revoke the exchange API keys at the exchange now.');
+    else if (d.ok) lines.push(`  cancelled directly at the venue: ${plural(d.cancelled, 'order')} (audited)`);
+    else lines.push(`  direct cancel at the venue FAILED: ${d.error ?? 'unknown error'}. Revoke the exchange API keys at the exchange now.`);
+  }
+  if (unconfirmed.some((u) => u.recorded)) lines.push('The recorded stop takes effect as soon as a worker runs the session.');
+  else lines.push('Run `warden stop` again once Temporal answers, so the sessions record the stop.');
   return clip(lines.join('\n'));
 }
 

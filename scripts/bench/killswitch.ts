@@ -63,7 +63,7 @@ export const killSwitch: Benchmark = {
         (await import('../../config/schema')).WardenConfig.parse({ profile: 'paper', temporal: { taskQueue: env.taskQueue }, exchanges: h.accounts('ks').map((a) => ({ ...a, strategy: { kind: 'grid', symbol: 'BTC/USDT', lower: 1, upper: 2, levels: 2, orderAmount: 0.001 } })) }),
       );
       const k0 = performance.now();
-      const reports = await desk.stopAll({ id: 'cli:bench', channel: 'cli' }, 'bench');
+      const { reports } = await desk.stopAll({ id: 'cli:bench', channel: 'cli' }, 'bench');
       const killMs = performance.now() - k0;
       const cancelled = reports.reduce((n, r) => n + r.cancelled.length, 0);
       if (openCount() !== 0 || cancelled !== VENUES.length * ORDERS) throw new Error(`kill switch left ${openCount()} open, reported ${cancelled}`);

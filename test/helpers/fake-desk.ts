@@ -4,7 +4,7 @@
  * The channels (bot, CLI) are tested against this; the Temporal
  * implementation has its own end-to-end test.
  */
-import type { DeskControl, IncidentSummary, Operator, RebalanceSummary } from '../../clients/desk-control';
+import type { DeskControl, IncidentSummary, Operator, RebalanceSummary, StopOutcome } from '../../clients/desk-control';
 import type { SessionStatus, StopReport } from '../../workflows/trading-session';
 
 export type DeskMethod = keyof DeskControl;
@@ -97,9 +97,9 @@ export class FakeDesk implements DeskControl {
     return structuredClone(this.state.sessions);
   }
 
-  async stopAll(op: Operator, reason: string): Promise<StopReport[]> {
+  async stopAll(op: Operator, reason: string): Promise<StopOutcome> {
     this.enter('stopAll', op, reason);
-    return this.state.sessions
+    const reports = this.state.sessions
       .filter((s) => s.mode !== 'stopped')
       .map((s) => {
         const cancelled = s.openOrders.map((o) => ({ id: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol }));
@@ -108,6 +108,7 @@ export class FakeDesk implements DeskControl {
         s.lastStop = { session: s.session, cancelled, stoppedAt: AT };
         return s.lastStop;
       });
+    return { stopId: 'stop/fake', reports, unconfirmed: [] };
   }
 
   async pauseAll(op: Operator, reason: string): Promise<SessionStatus[]> {
