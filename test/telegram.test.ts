@@ -8,6 +8,7 @@ import type { AuditTrail } from '../adapters/audit/trail';
 import { createLogger } from '../adapters/logger';
 import { createMetrics, type DeskMetrics } from '../adapters/metrics';
 import { createOperatorBot, type OperatorBot } from '../operator/telegram/bot';
+import type { DirectCanceller, DirectCancelResult } from '../operator/kill-switch';
 import { openTempTrail } from './helpers/audit';
 import { FakeDesk } from './helpers/fake-desk';
 import { callbackUpdate, startFakeTelegram, textUpdate, type FakeTelegram, type RecordedCall, type Sender } from './helpers/fake-telegram';
@@ -52,6 +53,7 @@ function makeBot(overrides: { botInfo?: boolean } = {}): OperatorBot {
     apiRoot: fake.apiRoot,
     telegram: { chatId: CHAT, operatorIds: [OPERATOR, SECOND_OPERATOR] },
     desk,
+    stopFallback: { configuredSessions: ['binance/main', 'okx/main'], direct: async () => direct },
     audit: trail,
     alerts,
     metrics,
@@ -94,7 +96,40 @@ afterEach(async () => {
   await trail.close();
 });
 
+/** The bot's direct canceller: records whom it was asked to cancel, answers as the test sets. */
+const directCalls: string[][] = [];
+let directAnswer: (session: string) => DirectCancelResult = (session) => ({ session, ok: true, cancelled: 2 });
+const direct: DirectCanceller = {
+  async cancel(sessions) {
+    directCalls.push(sessions.map((u) => u.session));
+    return sessions.map((u) => directAnswer(u.session));
+  },
+};
+
 describe('/stop: the kill switch', () => {
+  it('names a session the desk did not confirm, in plain words, and cancels it directly at the venue', async () => {
+    directCalls.length = 0;
+    directAnswer = (session) => ({ session, ok: true, cancelled: 2 });
+    desk.unconfirmed = [{ session: 'okx/main', recorded: true, why: 'stop recorded; no worker answered; orders NOT yet cancelled' }];
+    await send(op, '/stop venue weird');
+    const text = lastReply();
+    expect(text).toContain('okx/main: stop recorded; no worker answered; orders NOT yet cancelled');
+    expect(text).toContain('cancelled directly at the venue: 2 orders (audited)');
+    expect(directCalls).toEqual([['okx/main']]);
+    expect(lastCommand()).toMatchObject({ command: 'stop', outcome: 'accepted' });
+    expect(String(lastCommand()?.detail)).toContain('okx/main direct 2 cancelled');
+  });
+
+  it('when the direct cancel fails too, says orders may remain, to revoke the keys, and audits a failure', async () => {
+    directAnswer = (session) => ({ session, ok: false, cancelled: 0, error: 'okx: 503 maintenance' });
+    desk.unconfirmed = [{ session: 'okx/main', recorded: true, why: 'stop recorded; no worker answered; orders NOT yet cancelled' }];
+    await send(op, '/stop');
+    const text = lastReply();
+    expect(text).toMatch(/^STOP NOT CONFIRMED: open orders may remain\./);
+    expect(text).toContain('direct cancel at the venue FAILED: okx: 503 maintenance. Revoke the exchange API keys at the exchange now.');
+    expect(lastCommand()).toMatchObject({ command: 'stop', outcome: 'failed' });
+  });
+
   it('calls desk.stopAll at once, with no confirmation, and reports what each session cancelled', async () => {
     await send(op, '/stop exchange acting weird');
     expect(desk.calls).toEqual([{ method: 'stopAll', args: [{ id: 'tg:111111', channel: 'telegram' }, 'exchange acting weird'] }]);
@@ -113,11 +148,18 @@ describe('/stop: the kill switch', () => {
     expect(desk.callsTo('stopAll')[0]!.args[1]).toBe('kill switch via Telegram');
   });
 
-  it('says loudly when the stop failed, and audits the failure', async () => {
+  it('with Temporal unreachable: says the stop is NOT recorded, cancels every configured session directly, audits a failure', async () => {
+    directCalls.length = 0;
+    directAnswer = (session) => ({ session, ok: true, cancelled: 1 });
     desk.failNext('stopAll', new Error('temporal unavailable'));
     await send(op, '/stop');
-    expect(lastReply()).toMatch(/^STOP FAILED: temporal unavailable\nTrading may still be running/);
-    expect(lastCommand()).toMatchObject({ command: 'stop', outcome: 'failed', detail: 'temporal unavailable' });
+    const text = lastReply();
+    expect(text).toContain('binance/main: stop NOT recorded: Temporal unreachable (temporal unavailable); orders NOT yet cancelled');
+    expect(text).toContain('cancelled directly at the venue: 1 order (audited)');
+    expect(text).toContain('Run `warden stop` again once Temporal answers');
+    expect(directCalls).toEqual([['binance/main', 'okx/main']]);
+    // Orders cancelled, but no stop recorded: the sessions would trade again, so it is a failure.
+    expect(lastCommand()).toMatchObject({ command: 'stop', outcome: 'failed' });
   });
 
   it('ignores an edited "/stop" and commands addressed to another bot', async () => {

@@ -4,7 +4,7 @@
  * The channels (bot, CLI) are tested against this; the Temporal
  * implementation has its own end-to-end test.
  */
-import type { DeskControl, IncidentSummary, Operator, RebalanceSummary, StopOutcome } from '../../clients/desk-control';
+import type { DeskControl, IncidentSummary, Operator, RebalanceSummary, StopOutcome, UnconfirmedStop } from '../../clients/desk-control';
 import type { SessionStatus, StopReport } from '../../workflows/trading-session';
 
 export type DeskMethod = keyof DeskControl;
@@ -62,6 +62,9 @@ export class FakeDesk implements DeskControl {
     incidents: [{ id: 'inc-1', severity: 'SEV-2', phase: 'containment', summary: 'exchange outage', openedAt: AT }] as IncidentSummary[],
   };
 
+  /** Sessions the next stops leave unconfirmed (as a desk with no worker would). */
+  unconfirmed: UnconfirmedStop[] = [];
+
   /** The next call to `method` throws `error`. */
   failNext(method: DeskMethod, error: Error): void {
     this.failures.set(method, error);
@@ -108,7 +111,7 @@ export class FakeDesk implements DeskControl {
         s.lastStop = { session: s.session, cancelled, stoppedAt: AT };
         return s.lastStop;
       });
-    return { stopId: 'stop/fake', reports, unconfirmed: [] };
+    return { stopId: 'stop/fake', reports, unconfirmed: structuredClone(this.unconfirmed) };
   }
 
   async pauseAll(op: Operator, reason: string): Promise<SessionStatus[]> {
