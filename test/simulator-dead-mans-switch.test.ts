@@ -21,7 +21,7 @@ async function restingOrders(ex: Exchange): Promise<void> {
   await ex.loadMarkets();
   for (const symbol of ['BTC/USDT', 'ETH/USDT']) {
     const price = Number(ex.priceToPrecision(symbol, sim.price(symbol) * 0.8));
-    const amount = Number(ex.amountToPrecision(symbol, 50 / price + (ex.markets[symbol]?.limits.amount?.min ?? 0)));
+    const amount = Number(ex.amountToPrecision(symbol, 50 / price + (ex.markets?.[symbol]?.limits.amount?.min ?? 0)));
     await ex.createOrder(symbol, 'limit', 'buy', amount, price);
   }
 }
