@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ExchangeId } from '../config/schema';
+import type { DeadMansSwitchArm } from '../domain/dead-mans-switch';
 import type { MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { valuePortfolio } from '../domain/portfolio';
 import { GatewayError } from '../adapters/exchange/errors';
@@ -120,6 +121,18 @@ export function createTradingActivities(deps: ActivityDeps) {
         }
         return { cancelled, worker: deps.workerIdentity };
       } catch (err) {
+        return toFailure(err);
+      }
+    },
+
+    /** Re-arms the venue's dead man's switch (cancel-after countdown); armed: false where the venue has none. */
+    async armDeadMansSwitch(input: AccountRef & { seconds: number }): Promise<DeadMansSwitchArm> {
+      try {
+        const result = await (await gw(input)).armDeadMansSwitch(input.seconds);
+        if (result.armed) deps.metrics.exchangeRequests.inc({ exchange: input.exchange });
+        return result;
+      } catch (err) {
+        deps.metrics.exchangeErrors.inc({ exchange: input.exchange, kind: err instanceof GatewayError ? err.kind : 'other' });
         return toFailure(err);
       }
     },

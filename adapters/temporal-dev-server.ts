@@ -23,6 +23,8 @@ export interface DevServer {
   namespace: string;
   uiUrl?: string;
   stop(): Promise<void>;
+  /** SIGKILL, no shutdown (a test of the desk dying whole); the SDK's server can only be torn down. */
+  kill(): Promise<void>;
 }
 
 /** Polls the frontend's health check until it answers, so callers never race the server's start. */
@@ -62,6 +64,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const address = `${ip}:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
   try {
     await waitForTemporal(address, 90_000, child);
   } catch (err) {
@@ -72,9 +76,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address,
     namespace,
     uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined,
+    kill: async () => {
+      if (!gone()) child.kill('SIGKILL');
+      await exited;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (gone()) return resolve();
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         child.once('exit', () => {
           clearTimeout(timer);
@@ -146,5 +154,6 @@ async function startSdkDevServer(opts: Omit<DevServerOptions, 'binary'>): Promis
     uiUrl: opts.uiPort ? `http://${ip}:${opts.uiPort}` : undefined,
     how: "the Temporal SDK's downloaded dev server",
     stop: () => env.teardown(),
+    kill: () => env.teardown(),
   };
 }

@@ -152,6 +152,8 @@ export const WardenConfig = z
         /** Consecutive exchange failures that open the circuit breaker. */
         failureThreshold: z.number().int().positive().max(100).default(5),
         maxTicksPerRun: z.number().int().positive().max(10_000).default(500),
+        /** The venue dead man's switch countdown, seconds (okx accepts 10-120); unset: 60 (domain/dead-mans-switch.ts). */
+        deadMansSwitchSeconds: z.number().int().min(10).max(120).optional(),
       })
       .strict()
       .default({ tickSeconds: 5, failureThreshold: 5, maxTicksPerRun: 500 }),

@@ -93,6 +93,8 @@ export class ExchangeCore {
   private orderById = new Map<string, SimOrder>();
   private orderSeq: Record<VenueId, number> = { binance: 0, okx: 0, bybit: 0 };
   private tradeSeq = 0;
+  /** Armed cancel-after countdowns (venue dead man's switches), by `venue:account`. */
+  private countdowns = new Map<string, { triggerAt: number; timer: NodeJS.Timeout }>();
 
   constructor(
     readonly market: Market,
@@ -101,6 +103,7 @@ export class ExchangeCore {
   ) {}
 
   reset(seed?: number): void {
+    this.clearCountdowns();
     this.keys.clear();
     this.holdings.clear();
     this.orderList = [];
@@ -274,6 +277,41 @@ export class ExchangeCore {
     const open = this.openOrders(venue, account, symbol);
     for (const o of open) this.close(o, 'canceled');
     return open;
+  }
+
+  // ---- dead man's switch ----
+
+  /**
+   * Arms (or re-arms) the account's cancel-after countdown: unless armed again first, every open
+   * order of the account, on every symbol, is cancelled `ms` from now. 0 disarms. Returns the
+   * trigger time (epoch ms, this core's clock), or undefined when disarmed. The timer is unref'd:
+   * an armed countdown never keeps a test or the paper desk alive.
+   */
+  armCancelAfter(venue: VenueId, account: string, ms: number): number | undefined {
+    const id = `${venue}:${account}`;
+    const armed = this.countdowns.get(id);
+    if (armed) clearTimeout(armed.timer);
+    this.countdowns.delete(id);
+    if (ms <= 0) return undefined;
+    const triggerAt = this.clock() + ms;
+    const timer = setTimeout(() => {
+      this.countdowns.delete(id);
+      // As on the venues, the switch fires once and stays off until armed again.
+      this.cancelAll(venue, account);
+    }, ms);
+    timer.unref();
+    this.countdowns.set(id, { triggerAt, timer });
+    return triggerAt;
+  }
+
+  /** When the account's countdown fires (epoch ms), or undefined when none is armed. */
+  cancelAfter(venue: VenueId, account: string): number | undefined {
+    return this.countdowns.get(`${venue}:${account}`)?.triggerAt;
+  }
+
+  clearCountdowns(): void {
+    for (const c of this.countdowns.values()) clearTimeout(c.timer);
+    this.countdowns.clear();
   }
 
   // ---- internals ----

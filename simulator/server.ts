@@ -60,6 +60,8 @@ export interface Simulator {
   inFlightRequests(): number;
   /** Every order the account has placed, oldest first (copies). */
   orders(venue: VenueId, account: string): SimOrder[];
+  /** When the account's venue cancel-after countdown (dead man's switch) fires, epoch ms; undefined if none is armed. */
+  cancelAfter(venue: VenueId, account: string): number | undefined;
   /** Clears keys, balances, orders and faults, and restarts the price paths (optionally from a new seed). */
   reset(seed?: number): void;
   close(): Promise<void>;
@@ -147,6 +149,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults: (venue) => faults.get(venue),
     inFlightRequests: () => inFlight,
     orders: (venue, account) => structuredClone(core.orders(venue, account)),
+    cancelAfter: (venue, account) => core.cancelAfter(venue, account),
     reset: (newSeed) => {
       core.reset(newSeed);
       faults.reset(market.seed);
@@ -237,6 +240,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   timer?.unref();
   bound.close = async () => {
     if (timer) clearInterval(timer);
+    core.clearCountdowns();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

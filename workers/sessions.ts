@@ -28,6 +28,7 @@ export function sessionInputFor(config: WardenConfig, account: ExchangeAccountCo
     tickSeconds: config.sessions.tickSeconds,
     failureThreshold: config.sessions.failureThreshold,
     maxTicksPerRun: config.sessions.maxTicksPerRun,
+    ...(config.sessions.deadMansSwitchSeconds ? { deadMansSwitchSeconds: config.sessions.deadMansSwitchSeconds } : {}),
     ...(config.wallets
       ? {
           rebalance: {

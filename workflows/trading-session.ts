@@ -33,6 +33,7 @@ import type { DeskActivities } from '../activities';
 import type { ExchangeId, RiskConfig } from '../config/schema';
 import { initialBreaker, isOpen, rearm, recordFailure, recordSuccess, trip, type BreakerState, type TripCause } from '../domain/circuit-breaker';
 import { clientOrderId } from '../domain/client-order-id';
+import { DEAD_MANS_SWITCH, deadMansSwitchSeconds, shouldRearm } from '../domain/dead-mans-switch';
 import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../domain/order-timing';
 import { valuePortfolio } from '../domain/portfolio';
@@ -94,6 +95,8 @@ export interface SessionStatus {
   rebalancing?: string;
   /** How late each of the last ticks started after its timer was due, ms (worker saturation shows here). */
   recentTickLagMs?: number[];
+  /** The venue's own dead man's switch (domain/dead-mans-switch.ts): whether the venue has one, and until when it is armed. */
+  deadMansSwitch?: { supported: boolean; seconds?: number; armedUntil?: string; reason?: string };
 }
 
 export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
@@ -122,6 +125,8 @@ export interface SessionInput {
   maxTicksPerRun?: number;
   /** The manual rebalancing procedure started when the warm balance runs low; absent: just an alert. */
   rebalance?: Omit<RebalanceInput, 'exchange' | 'account' | 'symbols' | 'warmBalanceUsd' | 'thresholdUsd'>;
+  /** The venue cancel-after countdown this session keeps re-arming, seconds; default DEAD_MANS_SWITCH_SECONDS. */
+  deadMansSwitchSeconds?: number;
   carried?: CarriedState;
 }
 
@@ -173,6 +178,8 @@ const alerting = proxyActivities<DeskActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '60 seconds', maximumAttempts: 40 },
 });
+/** Re-arming is best effort and off the tick's path: two quick attempts, then the next tick tries again. */
+const deadMan = proxyActivities<DeskActivities>({ startToCloseTimeout: '5 seconds', retry: { initialInterval: '500 milliseconds', maximumAttempts: 2 } });
 /** Local activities run on the worker that runs this workflow's tasks: that is how the session knows its worker. */
 const local = proxyLocalActivities<DeskActivities>({ startToCloseTimeout: '5 seconds' });
 
@@ -216,6 +223,10 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   let wake = false;
   /** Cancel-alls the venue has confirmed (no open order left): a snapshot read before one lists orders that are gone. */
   let cancelsConfirmed = 0;
+  /** The venue's dead man's switch: when this run last armed it (workflow time), and what operators see. */
+  let deadMansSwitch: SessionStatus['deadMansSwitch'];
+  let armedAtMs: number | undefined;
+  let arming = false;
 
   const nowIso = () => new Date(Date.now()).toISOString();
   const ref = { exchange: input.exchange, account: input.account };
@@ -237,6 +248,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     worker: s.lastWorker,
     rebalancing: s.rebalancing,
     recentTickLagMs,
+    deadMansSwitch,
   });
 
   const pendingAlerts = new Set<Promise<unknown>>();
@@ -438,6 +450,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   // Let an in-flight stop or resume finish, and alerts go out, before handing over to the next run.
   await condition(allHandlersFinished);
   await condition(() => sweeping === 0);
+  await condition(() => !arming);
   await condition(() => pendingAlerts.size === 0, '5 minutes');
   // The next run may start on any worker: failover detection starts afresh there.
   return continueAsNew<typeof tradingSessionWorkflow>({
@@ -480,6 +493,11 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     if (breaches.length && !isOpen(s.breaker)) {
       await tripBreaker(breaches[0]!.rule as TripCause, breaches.map((b) => b.reason).join('; '));
       return;
+    }
+    // Not awaited: a slow or failing venue call must not hold up (or stop) trading.
+    if (patched('arm-dead-mans-switch') && !arming) {
+      arming = true;
+      void armDeadMansSwitch().finally(() => (arming = false));
     }
 
     if (s.mode === 'trading' && !s.rebalancing && input.rebalance && value < input.risk.lowBalanceUsd && patched('rebalance-on-low-balance')) {
@@ -546,6 +564,31 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         placing -= 1;
         placementScope = undefined;
       }
+    }
+  }
+
+  /**
+   * Keeps the venue's own countdown running while the session may have orders resting (trading or
+   * paused): if the desk dies, the venue cancels them itself. Stopped or halted, the cancels already
+   * ran and nothing new is placed, so it is left to run out on an empty book.
+   */
+  async function armDeadMansSwitch(): Promise<void> {
+    if (s.mode === 'stopped' || isOpen(s.breaker)) return;
+    const support = DEAD_MANS_SWITCH[input.exchange];
+    if (!support.supported) {
+      deadMansSwitch = { supported: false, reason: support.reason };
+      return;
+    }
+    const seconds = deadMansSwitchSeconds(input.exchange, input.deadMansSwitchSeconds);
+    const at = Date.now();
+    if (!shouldRearm(armedAtMs, seconds, at)) return;
+    try {
+      const r = await deadMan.armDeadMansSwitch({ ...ref, seconds });
+      if (r.armed) armedAtMs = at;
+      deadMansSwitch = { supported: true, seconds, armedUntil: r.armed ? r.triggerAt : deadMansSwitch?.armedUntil, ...(r.reason ? { reason: r.reason } : {}) };
+    } catch (err) {
+      // Only a log: the previous countdown still runs, and the next tick tries again.
+      log.warn("dead man's switch not re-armed", { session, err: String(err) });
     }
   }
 

@@ -1,5 +1,6 @@
 import { OrderNotFound, type Exchange, type Order } from 'ccxt';
 import type { ExchangeId } from '../../config/schema';
+import { DEAD_MANS_SWITCH, type DeadMansSwitchArm } from '../../domain/dead-mans-switch';
 import type { Balance, MarketRules, OpenOrder, OrderIntent, Quote } from '../../domain/market';
 import { classifyExchangeError, GatewayError } from './errors';
 import { readKeyPermissions, type VenueKeyPermissions } from './permissions';
@@ -209,6 +210,24 @@ export class ExchangeGateway {
       for (const o of open) cancelled.set(o.id, { ...o, status: 'canceled' });
     }
     throw new GatewayError('retryable', this.venue, 'Incomplete', `${this.venue}: open orders remain after ${maxRounds} cancel rounds`);
+  }
+
+  /**
+   * Arms (or re-arms) the venue's own dead man's switch for this account: unless armed again
+   * within `seconds`, the venue cancels every open order itself. 0 disarms. A venue without one
+   * for spot answers armed: false and the reason (domain/dead-mans-switch.ts); only a failed
+   * request throws. Through ccxt's implicit method, so the same wire call reaches okx or the simulator.
+   */
+  async armDeadMansSwitch(seconds: number): Promise<DeadMansSwitchArm> {
+    const support = DEAD_MANS_SWITCH[this.venue];
+    if (!support.supported) return { armed: false, venue: this.venue, reason: support.reason };
+    const api = (this.exchange as unknown as Record<string, ((p: Record<string, string>) => Promise<unknown>) | undefined>).privatePostTradeCancelAllAfter;
+    if (!api) return { armed: false, venue: this.venue, reason: `this ccxt client has no cancel-all-after for ${this.venue}` };
+    // Re-arming is idempotent: a lost answer is retried, never an unknown outcome.
+    const response = (await this.call(false, () => api.call(this.exchange, { timeOut: String(seconds) }))) as { data?: Array<{ triggerTime?: unknown }> };
+    const triggerMs = Number(response.data?.[0]?.triggerTime);
+    if (Number.isFinite(triggerMs) && triggerMs > 0) return { armed: true, venue: this.venue, triggerAt: new Date(triggerMs).toISOString() };
+    return { armed: false, venue: this.venue, reason: seconds === 0 ? 'disarmed' : `${this.venue} answered no trigger time` };
   }
 
   /** The key's own permissions as the venue reports them, in one shape for the auditor. */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { CoreError, type CoreErrorKind, type PlaceOrderRequest } from '../exchange-core';
 import { plain } from '../numbers';
 import type { RegisteredKey, SimOrder, SymbolSpec } from '../types';
@@ -453,6 +454,7 @@ const ROUTES: Record<string, Route> = {
       return o ? ok([orderJson(o, spec)]) : fail(200, '51603', 'Order does not exist');
     },
   },
+  'POST /api/v5/trade/cancel-all-after': { need: 'trade', run: cancelAllAfter },
   'GET /api/v5/trade/orders-pending': {
     need: 'read',
     run: ({ req, ctx, key }) => listOrders(req, ctx, key, true),
@@ -462,6 +464,27 @@ const ROUTES: Record<string, Route> = {
     run: ({ req, ctx, key }) => listOrders(req, ctx, key, false),
   },
 };
+
+/** OKX sends every number as a string; ccxt's cancelAllOrdersAfter sends timeOut as a number. */
+const CancelAllAfterBody = z.object({ timeOut: z.union([z.string(), z.number()]).optional(), tag: z.string().optional() });
+
+/**
+ * The dead man's switch: `timeOut` seconds, 0 or [10, 120]; unless called again first, every open
+ * order of the account is cancelled when it runs out. 0 disarms. The simulator keeps no order
+ * tags, so it refuses a tagged countdown rather than cancel orders the tag would have spared.
+ */
+function cancelAllAfter({ req, ctx, key }: Call): VenueResponse {
+  const parsed = CancelAllAfterBody.safeParse(parseBody(req.rawBody));
+  if (!parsed.success || !key) return fail(400, '50002', 'JSON syntax error');
+  const { timeOut, tag } = parsed.data;
+  if (timeOut === undefined || timeOut === '') return fail(200, '50014', 'Parameter timeOut can not be empty.');
+  const seconds = typeof timeOut === 'number' ? timeOut : /^\d+$/.test(timeOut) ? Number(timeOut) : Number.NaN;
+  if (!Number.isInteger(seconds) || (seconds !== 0 && (seconds < 10 || seconds > 120))) return fail(200, '51000', 'Parameter timeOut error');
+  if (tag) return fail(200, '51000', 'Parameter tag error');
+  const triggerAt = ctx.core.armCancelAfter('okx', key.account, seconds * 1000);
+  // triggerTime 0: the countdown is off.
+  return ok([{ triggerTime: String(triggerAt ?? 0), tag: '', ts: String(ctx.now()) }]);
+}
 
 function listOrders(req: VenueRequest, ctx: VenueContext, key: RegisteredKey | undefined, open: boolean): VenueResponse {
   if (!key) return fail(401, '50111', 'Invalid OK-ACCESS-KEY');
