@@ -397,7 +397,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     const result = parsed.data;
     s.keyAudit = recordKeyAudit(s.keyAudit, result);
     if (!result.critical) return;
-    // The breaker opens within this handler (tripBreaker's first step), so no order goes out after it.
+    // The breaker opens within this handler (tripBreaker's first step): no new order is placed after it, and the cancel waits for one in flight.
     keyAuditHalts += 1;
     wake = true;
     // Caught, as above: an unhandled rejection in a handler fails every workflow task.
