@@ -5,7 +5,7 @@
  * because a desk that re-arms itself can keep losing money unattended.
  */
 
-export type TripCause = 'daily_loss' | 'max_drawdown' | 'auth' | 'exchange_failures' | 'manual' | 'incident';
+export type TripCause = 'daily_loss' | 'max_drawdown' | 'auth' | 'exchange_failures' | 'manual' | 'incident' | 'key_audit';
 
 /** `auth`: the venue refused our key (trip at once). `retryable`: timeouts, 5xx, rate limits (count them). */
 export type FailureKind = 'auth' | 'retryable';
@@ -64,4 +64,61 @@ export function recordSuccess(state: BreakerState): BreakerState {
 /** The operator's explicit re-arm: closed, counters cleared, cause forgotten except who re-armed. */
 export function rearm(_state: BreakerState, by: string): BreakerState {
   return { status: 'closed', consecutiveFailures: 0, rearmedBy: by };
+}
+
+// ---- key audits (guide section 2): a key that can move funds halts trading until a clean audit --------
+
+/** One completed audit of an account's keys, as the session remembers it. */
+export interface KeyAuditOutcome {
+  auditId: string;
+  /** ISO time the audit completed. */
+  at: string;
+  critical: boolean;
+}
+
+/** What a session knows of its account's key audits; carried across continue-as-new. */
+export interface KeyAuditHistory<T extends KeyAuditOutcome = KeyAuditOutcome> {
+  last?: T;
+  /** Latest completed audit with no CRITICAL finding. */
+  lastCleanAuditAt?: string;
+  /** Latest completed audit with a CRITICAL finding. */
+  lastCriticalAuditAt?: string;
+}
+
+/** The operator's way to run the audit that re-arms: the daily `key-audit` schedule, now. */
+export const KEY_AUDIT_RERUN_COMMAND = 'temporal schedule trigger --schedule-id key-audit';
+
+const later = (a: string | undefined, b: string | undefined): string | undefined => {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(b) > Date.parse(a) ? b : a;
+};
+
+/** Folds one audit in. Results may arrive out of order, so each time only ever moves forward. */
+export function recordKeyAudit<T extends KeyAuditOutcome>(history: KeyAuditHistory<T>, outcome: T): KeyAuditHistory<T> {
+  const newest = history.last === undefined || Date.parse(outcome.at) >= Date.parse(history.last.at);
+  return {
+    last: newest ? outcome : history.last,
+    lastCleanAuditAt: outcome.critical ? history.lastCleanAuditAt : later(history.lastCleanAuditAt, outcome.at),
+    lastCriticalAuditAt: outcome.critical ? later(history.lastCriticalAuditAt, outcome.at) : history.lastCriticalAuditAt,
+  };
+}
+
+/**
+ * Why the operator may not re-arm yet, or undefined when the key audits allow it.
+ * A breaker tripped by a key audit needs a clean audit completed after it opened;
+ * and whatever opened the breaker, a CRITICAL finding not followed by a clean
+ * audit still stands (a breaker already open for a loss keeps its first cause).
+ */
+export function keyAuditRearmRefusal(breaker: BreakerState, history: KeyAuditHistory): string | undefined {
+  const tripped = breaker.status === 'open' && breaker.trippedBy === 'key_audit';
+  const requiredAfter = later(tripped ? breaker.openedAt : undefined, history.lastCriticalAuditAt);
+  if (!tripped && requiredAfter === undefined) return undefined;
+  const clean = history.lastCleanAuditAt;
+  if (clean !== undefined && (requiredAfter === undefined || Date.parse(clean) > Date.parse(requiredAfter))) return undefined;
+  return (
+    `key audit: a clean audit is required after ${requiredAfter ?? 'the trip'} (last clean audit: ${clean ?? 'none'}); ` +
+    `disable withdrawal and transfer rights on the key (and use a separate read-only monitoring key), check with \`warden keys audit\`, ` +
+    `then run the desk's key audit, which re-arms: \`${KEY_AUDIT_RERUN_COMMAND}\``
+  );
 }

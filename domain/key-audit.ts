@@ -4,7 +4,9 @@
  * withdraw or transfer, and only from whitelisted server IPs; a monitoring
  * key is a different key and read-only.
  */
+import { z } from 'zod';
 import type { Venue } from './market';
+import type { IncidentSeverity } from './severity';
 
 export interface KeyPermissions {
   read: boolean;
@@ -141,4 +143,45 @@ export function formatFindings(findings: Finding[], options: { withAccount?: boo
 
 export function hasCritical(findings: Finding[]): boolean {
   return findings.some((f) => f.severity === 'CRITICAL');
+}
+
+// ---- the audit result a session is told (workflows/session-signals.ts) --------------------
+
+const FINDING_CODES = ['withdraw_enabled', 'transfer_enabled', 'no_ip_whitelist', 'wildcard_ip_whitelist', 'whitelist_mismatch', 'shared_key', 'monitoring_can_trade', 'ok'] as const satisfies readonly FindingCode[];
+
+/**
+ * One completed audit of an account's keys, sent to its session. Findings carry
+ * codes and the guide's sentences only: never a key, a secret or a fingerprint.
+ */
+export const KeyAuditResultMessage = z.object({
+  auditId: z.string().min(1).max(300),
+  /** ISO time the audit completed (the auditing workflow's clock). */
+  at: z.iso.datetime(),
+  critical: z.boolean(),
+  findings: z
+    .array(
+      z.object({
+        key: z.enum(['trading', 'monitoring']),
+        severity: z.enum(['CRITICAL', 'WARNING', 'OK']),
+        code: z.enum(FINDING_CODES),
+        message: z.string().max(500),
+      }),
+    )
+    .max(50),
+});
+export type KeyAuditResultMessage = z.infer<typeof KeyAuditResultMessage>;
+
+/** The message for a session: the findings without the exchange/account the session already knows. */
+export function keyAuditResultMessage(auditId: string, at: string, findings: Finding[]): KeyAuditResultMessage {
+  return { auditId, at, critical: hasCritical(findings), findings: findings.map(({ key, severity, code, message }) => ({ key, severity, code, message })) };
+}
+
+/**
+ * The incident a key-audit halt opens (guide section 7): a key that can move funds
+ * is a critical security breach until shown otherwise (SEV-1: containment isolates the
+ * credentials); any other CRITICAL finding, such as a shared monitoring key, halts
+ * trading with no fund at risk (SEV-2).
+ */
+export function keyAuditIncidentSeverity(findings: Array<Pick<Finding, 'severity' | 'code'>>): IncidentSeverity {
+  return findings.some((f) => f.severity === 'CRITICAL' && (f.code === 'withdraw_enabled' || f.code === 'transfer_enabled')) ? 'SEV-1' : 'SEV-2';
 }

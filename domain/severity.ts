@@ -157,6 +157,8 @@ export interface AlertInput {
   scope?: AlertScope;
   /** Overrides the catalogue severity, e.g. CRITICAL for a critical key-audit finding. */
   severity?: AlertSeverity;
+  /** Overrides the incident the catalogue opens, e.g. SEV-1 for a halt on a key that can withdraw. */
+  incident?: IncidentSeverity;
 }
 
 export function makeAlert(name: AlertName, input: AlertInput): Alert {
@@ -173,7 +175,8 @@ export function makeAlert(name: AlertName, input: AlertInput): Alert {
     at: input.at,
     respondWithinMs,
   };
-  if (d.incident) alert.incident = d.incident;
+  const incident = input.incident ?? d.incident;
+  if (incident) alert.incident = incident;
   return alert;
 }
 

@@ -2,13 +2,17 @@
  * The daily API-key audit (seed section 2, "Security Validation Script"): ask
  * every configured account's venue what its keys may do, record each finding,
  * and alert on anything short of OK, as CRITICAL when a key can move funds.
+ * Each account's result is signalled to its trading session, which halts on a
+ * CRITICAL one and needs a clean one to re-arm.
  * Run by the `key-audit` Temporal Schedule; one run's history is one day's audit.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
 import type { ExchangeId } from '../config/schema';
-import type { Finding } from '../domain/key-audit';
+import { keyAuditResultMessage, type Finding } from '../domain/key-audit';
 import { makeAlert } from '../domain/severity';
+import { keyAuditResultSignal } from './session-signals';
+import { sessionWorkflowId } from './trading-session';
 
 export interface KeyAuditWorkflowInput {
   /** Accounts to audit; absent, the worker's configured accounts. */
@@ -22,6 +26,8 @@ export interface AccountAudit {
   findings: Finding[];
   /** Set when the audit could not run (secret unreadable, venue unreachable, key rejected). */
   error?: string;
+  /** Whether the account's session was told the result (false: no session running). */
+  sessionSignalled?: boolean;
 }
 
 export interface KeyAuditReport {
@@ -66,7 +72,12 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
       await acts.sendAlert.executeWithOptions({ ...ACT, summary: `Alert: key audit failed on ${where}` }, [{ alert, actor: workflowId }]);
       continue;
     }
-    report.accounts.push({ exchange, account, findings });
+    const entry: AccountAudit = { exchange, account, findings };
+    report.accounts.push(entry);
+    // Runs started before this change only alerted; replaying them must not signal.
+    if (patched('key-audit-signals-sessions')) {
+      entry.sessionSignalled = await tellSession(exchange, account, keyAuditResultMessage(`${workflowId}/${runId}`, now(), findings));
+    }
     for (const f of findings) {
       if (f.severity === 'OK') continue;
       if (f.severity === 'CRITICAL') report.critical += 1;
@@ -83,4 +94,19 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
     }
   }
   return report;
+}
+
+/**
+ * Signals the account's session (durable, and no worker has to answer). A session that is not
+ * running has nothing to halt, and its next start audits the key itself: the audit goes on.
+ */
+async function tellSession(exchange: ExchangeId, account: string, result: ReturnType<typeof keyAuditResultMessage>): Promise<boolean> {
+  const session = sessionWorkflowId(exchange, account);
+  try {
+    await getExternalWorkflowHandle(session).signal(keyAuditResultSignal, result);
+    return true;
+  } catch (err) {
+    log.info('key audit: session not signalled (not running)', { session, err: String(err) });
+    return false;
+  }
 }

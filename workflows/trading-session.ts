@@ -31,17 +31,30 @@ import {
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
 import type { ExchangeId, RiskConfig } from '../config/schema';
-import { initialBreaker, isOpen, rearm, recordFailure, recordSuccess, trip, type BreakerState, type TripCause } from '../domain/circuit-breaker';
+import {
+  initialBreaker,
+  isOpen,
+  keyAuditRearmRefusal,
+  rearm,
+  recordFailure,
+  recordKeyAudit,
+  recordSuccess,
+  trip,
+  type BreakerState,
+  type KeyAuditHistory,
+  type TripCause,
+} from '../domain/circuit-breaker';
 import { clientOrderId } from '../domain/client-order-id';
 import { DEAD_MANS_SWITCH, deadMansSwitchSeconds, shouldRearm } from '../domain/dead-mans-switch';
+import { KeyAuditResultMessage, keyAuditIncidentSeverity, keyAuditResultMessage } from '../domain/key-audit';
 import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../domain/order-timing';
 import { valuePortfolio } from '../domain/portfolio';
 import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskState } from '../domain/risk';
-import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
+import { makeAlert, type AlertName, type AlertSeverity, type IncidentSeverity } from '../domain/severity';
 import { runStrategy, type StrategyConfig, type StrategyState } from '../domain/strategy';
 import { rebalanceWorkflow, rebalanceWorkflowId, type RebalanceInput } from './rebalance';
-import { rebalanceDoneSignal } from './session-signals';
+import { keyAuditResultSignal, rebalanceDoneSignal } from './session-signals';
 
 // ---- messages (clients import these) ---------------------------------------------
 
@@ -97,6 +110,8 @@ export interface SessionStatus {
   recentTickLagMs?: number[];
   /** The venue's own dead man's switch (domain/dead-mans-switch.ts): whether the venue has one, and until when it is armed. */
   deadMansSwitch?: { supported: boolean; seconds?: number; armedUntil?: string; reason?: string };
+  /** The account's key audits: the last result (with its findings), the last clean and CRITICAL ones. */
+  keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
 }
 
 export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
@@ -146,6 +161,7 @@ export interface CarriedState {
   /** The running rebalance workflow, while trading waits for a top-up. */
   rebalancing?: string;
   rebalances?: number;
+  keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
 }
 
 export const sessionWorkflowId = (exchange: string, account: string) => `session/${exchange}/${account}`;
@@ -194,6 +210,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   const session = `${input.exchange}/${input.account}`;
   const { firstExecutionRunId } = workflowInfo();
   const carried = input.carried;
+  const noKeyAudits: KeyAuditHistory<KeyAuditResultMessage> = {};
   const s = {
     orderSeq: carried?.orderSeq ?? 0,
     breaker: carried?.breaker ?? initialBreaker(),
@@ -208,6 +225,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     auditSeq: carried?.auditSeq ?? 0,
     rebalancing: carried?.rebalancing,
     rebalances: carried?.rebalances ?? 0,
+    keyAudit: carried?.keyAudit ?? noKeyAudits,
   };
   let snapshot: MarketSnapshot | undefined;
   let marks = { value: 0, dailyPnlPct: 0, drawdownPct: 0 };
@@ -227,6 +245,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   let deadMansSwitch: SessionStatus['deadMansSwitch'];
   let armedAtMs: number | undefined;
   let arming = false;
+  /** Key-audit halts still running (started by a signal, which cannot wait): the run hands over after them. */
+  let keyAuditHalts = 0;
 
   const nowIso = () => new Date(Date.now()).toISOString();
   const ref = { exchange: input.exchange, account: input.account };
@@ -249,12 +269,14 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     rebalancing: s.rebalancing,
     recentTickLagMs,
     deadMansSwitch,
+    keyAudit: s.keyAudit,
   });
 
   const pendingAlerts = new Set<Promise<unknown>>();
   /** Fire and forget: a Telegram outage must not stop the desk from trading or stopping. */
-  const alert = async (name: AlertName, message: string, severity?: AlertSeverity) => {
-    const p = alerting.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope: ref, severity }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
+  const alert = async (name: AlertName, message: string, severity?: AlertSeverity, extra: { subject?: string; incident?: IncidentSeverity } = {}) => {
+    const scope = { ...ref, subject: extra.subject };
+    const p = alerting.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope, severity, incident: extra.incident }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
     // Runs started before this change awaited each alert; replaying them must do the same.
     if (!patched('fire-and-forget-alerts')) return void (await p);
     pendingAlerts.add(p);
@@ -276,12 +298,29 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     });
   }
 
-  async function tripBreaker(by: TripCause, reason: string, operator = session): Promise<void> {
+  /** `incident` overrides the incident the alert opens; a key-audit trip opens one of its own cause (subject `key_audit`). */
+  async function tripBreaker(by: TripCause, reason: string, operator = session, incident?: IncidentSeverity): Promise<void> {
     if (isOpen(s.breaker)) return;
     s.breaker = trip(s.breaker, by, reason, nowIso());
     await records.recordAudit({ id: auditId('breaker'), type: 'circuit_breaker', actor: operator, data: { session, state: 'open', by: operator, reason } });
     const cancelled = by === 'auth' ? [] : await cancelEverything(operator, `circuit breaker: ${reason}`).catch(() => []);
-    await alert(by === 'daily_loss' ? 'daily_loss_limit' : 'circuit_breaker_triggered', `${session}: ${reason}; ${cancelled.length} open order(s) cancelled; trading halted until an operator resumes`);
+    await alert(
+      by === 'daily_loss' ? 'daily_loss_limit' : 'circuit_breaker_triggered',
+      `${session}: ${reason}; ${cancelled.length} open order(s) cancelled; trading halted until an operator resumes`,
+      undefined,
+      by === 'key_audit' ? { subject: 'key_audit', incident } : {},
+    );
+  }
+
+  /** A CRITICAL key audit: halt (cancel, audit, alert) and open the key-audit incident. */
+  async function haltOnKeyAudit(result: KeyAuditResultMessage): Promise<void> {
+    const why = result.findings.filter((f) => f.severity === 'CRITICAL').map((f) => f.message).join('; ');
+    const reason = `key audit ${result.auditId}: ${why}`;
+    const incident = keyAuditIncidentSeverity(result.findings);
+    if (!isOpen(s.breaker)) return tripBreaker('key_audit', reason, session, incident);
+    // Already open for another cause, which it keeps (orders went then): the finding still needs its incident,
+    // and the resume guard holds the session until a clean audit all the same.
+    await alert('circuit_breaker_triggered', `${session}: ${reason}; trading already halted (${s.breaker.trippedBy ?? 'open'})`, undefined, { subject: 'key_audit', incident });
   }
 
   const validateOperator = ({ by, reason }: OperatorRequest) => {
@@ -391,7 +430,14 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       await sessionEvent('resumed', `by ${req.by}: ${req.reason}`);
       return status();
     },
-    { validator: validateOperator },
+    {
+      validator: (req) => {
+        validateOperator(req);
+        // A key that could move funds re-arms only after an audit that came back clean (domain/circuit-breaker.ts).
+        const refusal = keyAuditRearmRefusal(s.breaker, s.keyAudit);
+        if (refusal) throw new Error(refusal);
+      },
+    },
   );
   setHandler(
     forceOpenUpdate,
@@ -411,6 +457,22 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     // Signal handlers cannot wait. Caught: an unhandled rejection (say, the write cancelled with the run) fails every workflow task.
     sessionEvent('rebalance_done', `${rebalance} confirmed by ${by}; trading resumes`).catch((err: unknown) => log.error('rebalance_done audit failed', { err: String(err) }));
   });
+  setHandler(keyAuditResultSignal, (raw) => {
+    const parsed = KeyAuditResultMessage.safeParse(raw);
+    if (!parsed.success) return log.error('key audit result ignored: malformed', { err: parsed.error.message });
+    const result = parsed.data;
+    s.keyAudit = recordKeyAudit(s.keyAudit, result);
+    if (!result.critical) return;
+    // The breaker opens within this handler (tripBreaker's first step): no new order is placed after it, and the cancel waits for one in flight.
+    keyAuditHalts += 1;
+    wake = true;
+    // Caught, as above: an unhandled rejection in a handler fails every workflow task.
+    void haltOnKeyAudit(result)
+      .catch((err: unknown) => log.error('key audit halt failed', { err: String(err) }))
+      .finally(() => {
+        keyAuditHalts -= 1;
+      });
+  });
 
   upsertSearchAttributes({ WardenExchange: [input.exchange], WardenAccount: [input.account] });
 
@@ -423,6 +485,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       await condition(() => pendingAlerts.size === 0, '1 minute');
       throw ApplicationFailure.nonRetryable(`session ${session} refused to start: ${why}`, 'KeyAuditCritical');
     }
+    s.keyAudit = recordKeyAudit(s.keyAudit, keyAuditResultMessage(`${session}/${firstExecutionRunId}/start-audit`, nowIso(), audit.findings));
   }
 
   const tickMs = (input.tickSeconds ?? 5) * 1000;
@@ -451,6 +514,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   await condition(allHandlersFinished);
   await condition(() => sweeping === 0);
   await condition(() => !arming);
+  await condition(() => keyAuditHalts === 0);
   await condition(() => pendingAlerts.size === 0, '5 minutes');
   // The next run may start on any worker: failover detection starts afresh there.
   return continueAsNew<typeof tradingSessionWorkflow>({

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { initialBreaker, isOpen, rearm, recordFailure, recordSuccess, trip, type BreakerState } from '../../domain/circuit-breaker';
+import {
+  initialBreaker,
+  isOpen,
+  keyAuditRearmRefusal,
+  rearm,
+  recordFailure,
+  recordKeyAudit,
+  recordSuccess,
+  trip,
+  type BreakerState,
+  type KeyAuditHistory,
+} from '../../domain/circuit-breaker';
 
 const T = '2025-01-15T12:00:00.000Z';
 const T2 = '2025-01-15T12:05:00.000Z';
@@ -71,7 +82,7 @@ describe('circuit breaker', () => {
   });
 
   it('accepts every trip cause', () => {
-    for (const by of ['daily_loss', 'max_drawdown', 'auth', 'exchange_failures', 'manual', 'incident'] as const) {
+    for (const by of ['daily_loss', 'max_drawdown', 'auth', 'exchange_failures', 'manual', 'incident', 'key_audit'] as const) {
       expect(trip(initialBreaker(), by, 'x', T).trippedBy).toBe(by);
     }
   });
@@ -89,5 +100,47 @@ describe('circuit breaker', () => {
     expect(() => recordFailure(frozen, 'retryable', T)).not.toThrow();
     expect(() => trip(frozen, 'manual', 'x', T)).not.toThrow();
     expect(frozen).toEqual(s);
+  });
+});
+
+describe('re-arming after a key-audit halt', () => {
+  const T0 = '2025-01-15T11:59:00.000Z';
+  const T3 = '2025-01-15T12:10:00.000Z';
+  const audit = (at: string, critical: boolean, auditId = `audit@${at}`) => ({ auditId, at, critical });
+  const halted = trip(initialBreaker(), 'key_audit', 'key audit: withdrawal permission enabled', T);
+
+  it('refuses while no clean audit completed after the trip, naming the time and what to run', () => {
+    const history = recordKeyAudit({}, audit(T0, true));
+    const refusal = keyAuditRearmRefusal(halted, history);
+    expect(refusal).toMatch(/^key audit: a clean audit is required after 2025-01-15T12:00:00.000Z \(last clean audit: none\)/);
+    expect(refusal).toContain('`warden keys audit`');
+    expect(refusal).toContain('`temporal schedule trigger --schedule-id key-audit`');
+    // A clean audit from before the trip says nothing about the key now.
+    expect(keyAuditRearmRefusal(halted, recordKeyAudit(history, audit('2025-01-15T11:00:00.000Z', false)))).toMatch(/last clean audit: 2025-01-15T11:00:00.000Z/);
+    // Another CRITICAL one after the trip moves the bar.
+    const worse = recordKeyAudit(history, audit(T2, true));
+    expect(keyAuditRearmRefusal(halted, recordKeyAudit(worse, audit('2025-01-15T12:01:00.000Z', false)))).toMatch(/required after 2025-01-15T12:05:00.000Z/);
+  });
+
+  it('allows it once a clean audit completed after the trip (and the last CRITICAL one)', () => {
+    const history = recordKeyAudit(recordKeyAudit({}, audit(T0, true)), audit(T3, false));
+    expect(keyAuditRearmRefusal(halted, history)).toBeUndefined();
+    expect(history).toEqual({ last: audit(T3, false), lastCleanAuditAt: T3, lastCriticalAuditAt: T0 });
+  });
+
+  it('a CRITICAL finding holds a breaker opened by another cause too, and nothing else is held', () => {
+    const loss = trip(initialBreaker(), 'daily_loss', 'daily P&L -6%', T0);
+    const critical = recordKeyAudit({}, audit(T, true));
+    expect(keyAuditRearmRefusal(loss, critical)).toMatch(/required after 2025-01-15T12:00:00.000Z/);
+    expect(keyAuditRearmRefusal(loss, recordKeyAudit(critical, audit(T2, false)))).toBeUndefined();
+    expect(keyAuditRearmRefusal(loss, {})).toBeUndefined();
+    expect(keyAuditRearmRefusal(initialBreaker(), recordKeyAudit({}, audit(T, false)))).toBeUndefined();
+    expect(keyAuditRearmRefusal(fail(initialBreaker(), 5), {})).toBeUndefined();
+  });
+
+  it('results arriving out of order never move a time backwards', () => {
+    let h: KeyAuditHistory = {};
+    for (const a of [audit(T3, false), audit(T0, false), audit(T2, true), audit(T, true)]) h = recordKeyAudit(h, a);
+    expect(h).toEqual({ last: audit(T3, false), lastCleanAuditAt: T3, lastCriticalAuditAt: T2 });
   });
 });

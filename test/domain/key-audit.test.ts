@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auditKeys, formatFindings, hasCritical, isWildcardIp, type KeyPermissions } from '../../domain/key-audit';
+import { auditKeys, formatFindings, hasCritical, isWildcardIp, keyAuditIncidentSeverity, KeyAuditResultMessage, keyAuditResultMessage, type KeyPermissions } from '../../domain/key-audit';
+import { makeAlert } from '../../domain/severity';
 
 const SERVERS = ['52.1.2.3', '52.1.2.4'];
 const tradingKey = (over: Partial<KeyPermissions> = {}): KeyPermissions => ({
@@ -132,5 +133,32 @@ describe('key audit', () => {
     const f = auditKeys({ exchange: 'okx', account: 'alt', trading: tradingKey({ ipWhitelist: [] }) });
     expect(formatFindings(f, { withAccount: true })).toBe('⚠️  WARNING: [okx/alt] No IP whitelist configured on OKX. Add server IPs.');
     expect(formatFindings([])).toBe('');
+  });
+});
+
+describe('the key-audit result a session is told', () => {
+  const AT = '2025-01-15T12:00:00.000Z';
+  it('carries codes and sentences only, and parses at the edge', () => {
+    const findings = auditKeys({ exchange: 'binance', account: 'main', trading: tradingKey({ withdraw: true }) });
+    const msg = keyAuditResultMessage('key-audit/run-1', AT, findings);
+    expect(msg).toEqual({
+      auditId: 'key-audit/run-1',
+      at: AT,
+      critical: true,
+      findings: [{ key: 'trading', severity: 'CRITICAL', code: 'withdraw_enabled', message: 'Withdrawal permission enabled on Binance! Disable immediately.' }],
+    });
+    expect(KeyAuditResultMessage.parse(msg)).toEqual(msg);
+    expect(KeyAuditResultMessage.safeParse({ ...msg, at: 'yesterday' }).success).toBe(false);
+    expect(KeyAuditResultMessage.safeParse({ ...msg, critical: 'yes' }).success).toBe(false);
+    expect(keyAuditResultMessage('a', AT, auditKeys({ exchange: 'okx', account: 'main', trading: tradingKey() })).critical).toBe(false);
+  });
+
+  it('a key that can move funds opens a SEV-1 incident; another CRITICAL finding SEV-2', () => {
+    expect(keyAuditIncidentSeverity([{ severity: 'CRITICAL', code: 'withdraw_enabled' }])).toBe('SEV-1');
+    expect(keyAuditIncidentSeverity([{ severity: 'CRITICAL', code: 'transfer_enabled' }])).toBe('SEV-1');
+    expect(keyAuditIncidentSeverity([{ severity: 'CRITICAL', code: 'shared_key' }])).toBe('SEV-2');
+    // The override reaches the alert the router opens incidents from.
+    expect(makeAlert('circuit_breaker_triggered', { message: 'x', at: AT, incident: 'SEV-1' }).incident).toBe('SEV-1');
+    expect(makeAlert('circuit_breaker_triggered', { message: 'x', at: AT }).incident).toBe('SEV-2');
   });
 });
