@@ -28,6 +28,7 @@ describe('domain purity', () => {
     expect(files.sort()).toEqual([
       'circuit-breaker.ts',
       'client-order-id.ts',
+      'dead-mans-switch.ts',
       'key-audit.ts',
       'market.ts',
       'order-timing.ts',
