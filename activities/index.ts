@@ -10,6 +10,7 @@ import type { ActivityDeps } from './deps';
 import { createDailyReportActivities } from './daily-report';
 import { createDeskActivities } from './desk';
 import { createIncidentActivities } from './incidents';
+import { createReconciliationActivities } from './reconciliation';
 import { createSecurityActivities } from './security';
 import { createTradingActivities } from './trading';
 
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditActivities(deps),
     ...createCredentialActivities(deps),
     ...createTradingActivities(deps),
+    ...createReconciliationActivities(deps),
     ...createAlertActivities(deps),
     ...createIncidentActivities(deps),
     ...createDailyReportActivities(deps),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UNKNOWN_ORDER_POLICIES } from '../domain/reconciliation';
 import { StrategyConfig } from '../domain/strategy';
 
 /** Venues Warden trades on; each has its own wire format in the simulator and gateway. */
@@ -61,6 +62,8 @@ export const RiskConfig = z
     lowBalanceUsd: z.number().nonnegative({ error: 'must not be negative' }).default(5000),
     maxOrderUsd: z.number().positive({ error: 'must be greater than 0' }).default(1000),
     maxOrdersPerMinute: z.number().int().positive({ error: 'must be greater than 0' }).default(30),
+    /** Open orders under the desk's ids that a session never intended (issue #12): cancelled, or adopted and managed. */
+    unknownOrders: z.enum(UNKNOWN_ORDER_POLICIES, { error: "must be 'cancel' or 'adopt'" }).default('cancel'),
   })
   .strict();
 

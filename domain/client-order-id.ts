@@ -82,3 +82,11 @@ export function parseClientOrderId(id: string, session: string, epoch?: string):
   const seq = Number.parseInt(rest, 36);
   return Number.isSafeInteger(seq) && seq.toString(36) === rest ? seq : undefined;
 }
+
+/**
+ * True for any id this desk's shape produces, whatever the session or epoch: reconciliation
+ * tells the desk's own orders (cancel or adopt when unknown) from an operator's manual ones (left alone).
+ */
+export function isDeskClientOrderId(id: string): boolean {
+  return new RegExp(`^${PREFIX}[0-9a-z]{${HASH_CHARS}}[0-9a-z]{1,11}$`).test(id);
+}

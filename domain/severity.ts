@@ -71,6 +71,7 @@ export const ALERT_NAMES = [
   'low_balance',
   'key_audit_finding',
   'rotation_due',
+  'unknown_orders',
   'incident_update',
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
@@ -102,6 +103,8 @@ export const ALERTS: Readonly<Record<AlertName, AlertDefinition>> = {
   // A CRITICAL key-audit finding is raised with a CRITICAL override (see makeAlert).
   key_audit_finding: def('key_audit_finding', 'WARNING', 'API key audit finding', { incident: 'SEV-4' }),
   rotation_due: def('rotation_due', 'WARNING', 'Credentials rotation due (90 days)', { incident: 'SEV-4' }),
+  // An order under the desk's ids that the session never intended (issue #12): someone or something lost track.
+  unknown_orders: def('unknown_orders', 'WARNING', 'Unknown orders found by reconciliation', { incident: 'SEV-3' }),
   // The incident runbook's own messages: they belong to an open incident and never open another.
   incident_update: def('incident_update', 'CRITICAL', 'Incident'),
 };

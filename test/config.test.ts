@@ -29,6 +29,7 @@ describe('config', () => {
       lowBalanceUsd: 5000,
       maxOrderUsd: 1000,
       maxOrdersPerMinute: 30,
+      unknownOrders: 'cancel',
     });
     expect(config.exchanges.map((x) => x.exchange)).toEqual(['binance', 'okx', 'bybit']);
     expect(stateDir.endsWith('.warden')).toBe(true);

@@ -55,6 +55,7 @@ import { makeAlert, type AlertName, type AlertSeverity, type IncidentSeverity } 
 import { runStrategy, type StrategyConfig, type StrategyState } from '../domain/strategy';
 import { rebalanceWorkflow, rebalanceWorkflowId, type RebalanceInput } from './rebalance';
 import { keyAuditResultSignal, rebalanceDoneSignal } from './session-signals';
+import { sessionReconciler, type ReconciliationCarried, type ReconciliationStatus } from './session-reconciliation';
 
 // ---- messages (clients import these) ---------------------------------------------
 
@@ -112,6 +113,8 @@ export interface SessionStatus {
   deadMansSwitch?: { supported: boolean; seconds?: number; armedUntil?: string; reason?: string };
   /** The account's key audits: the last result (with its findings), the last clean and CRITICAL ones. */
   keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
+  /** Orders compared with the venue (issue #12); while not ok, the session places nothing and `reason` says why. */
+  reconciliation?: ReconciliationStatus;
 }
 
 export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
@@ -162,6 +165,7 @@ export interface CarriedState {
   rebalancing?: string;
   rebalances?: number;
   keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
+  reconciliation?: ReconciliationCarried;
 }
 
 export const sessionWorkflowId = (exchange: string, account: string) => `session/${exchange}/${account}`;
@@ -270,6 +274,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     recentTickLagMs,
     deadMansSwitch,
     keyAudit: s.keyAudit,
+    reconciliation: recon?.status(),
   });
 
   const pendingAlerts = new Set<Promise<unknown>>();
@@ -474,6 +479,22 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       });
   });
 
+  // Every run first compares the venue's orders with what the session intended (issue #12).
+  const recon = patched('reconcile-orders')
+    ? sessionReconciler({
+        session,
+        epoch: firstExecutionRunId,
+        ref,
+        symbols: input.symbols,
+        policy: input.risk.unknownOrders ?? 'cancel',
+        carried: carried?.reconciliation,
+        trigger: carried ? 'continue-as-new' : 'session start',
+        orderSeq: () => s.orderSeq,
+        audit: (data) => records.recordAudit({ id: auditId('reconciliation'), type: 'reconciliation', actor: session, data }),
+        alert: (name, message) => alert(name, message),
+      })
+    : undefined;
+
   upsertSearchAttributes({ WardenExchange: [input.exchange], WardenAccount: [input.account] });
 
   // Seed section 2: never trade on a key that can withdraw or transfer, or shares the monitoring key.
@@ -519,7 +540,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   // The next run may start on any worker: failover detection starts afresh there.
   return continueAsNew<typeof tradingSessionWorkflow>({
     ...input,
-    carried: { ...s, lastWorker: undefined },
+    carried: { ...s, lastWorker: undefined, ...(recon ? { reconciliation: recon.carried() } : {}) },
   });
 
   async function runTick(): Promise<void> {
@@ -550,6 +571,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       s.failovers += 1;
       await sessionEvent('failover', `worker ${s.lastWorker} -> ${worker}`);
       await alert('failover_occurred', `${session}: worker ${s.lastWorker} stopped answering; ${worker} took over`);
+      recon?.request('failover');
     }
     s.lastWorker = worker;
 
@@ -566,6 +588,15 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
     if (s.mode === 'trading' && !s.rebalancing && input.rebalance && value < input.risk.lowBalanceUsd && patched('rebalance-on-low-balance')) {
       await startRebalance(value);
+    }
+    if (recon) {
+      // Nothing is placed until the venue's orders match the session's intent.
+      const gate = await recon.gate(snapshot);
+      snapshot = gate.snapshot;
+      if (!gate.ok) {
+        lastRefusals = [gate.reason ?? 'reconciliation has not completed'];
+        return;
+      }
     }
     if (s.mode !== 'trading' || isOpen(s.breaker)) return;
     const decision = runStrategy(input.strategy, snapshot, s.strategy);
@@ -607,6 +638,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
           await orders.placeOrder({ ...ref, session, intent, clientOrderId: id });
         });
         s.risk = recordOrder(s.risk, Date.now());
+        recon?.placed(id, intent.symbol);
       } catch (err) {
         // A stop called this placement off; its second sweep cancels whatever the venue still took.
         if (stopRequested && isCancellation(err)) return;
@@ -620,7 +652,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
           lastRefusals.push(`${intent.side} ${intent.amount} ${intent.symbol}: rejected by ${input.exchange}`);
           continue;
         }
-        // Retries ran out with the outcome unknown: the id is never reused, and the next snapshot shows what the venue holds.
+        // Retries ran out with the outcome unknown: the id is never reused, and reconciliation resolves it before the next order.
+        recon?.unknownOutcome(id, intent.symbol);
         s.breaker = recordFailure(s.breaker, 'retryable', nowIso(), input.failureThreshold);
         if (isOpen(s.breaker)) await tripBreakerNow();
         return;

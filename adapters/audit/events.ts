@@ -43,6 +43,19 @@ export const AuditPayloads = {
   key_audit: z.object({ exchange: z.string(), account: z.string(), key: z.string(), severity: z.string(), code: z.string(), message: z.string() }),
   circuit_breaker: z.object({ session: z.string(), state: z.enum(['open', 'closed']), by: z.string(), reason: z.string() }),
   session_event: z.object({ session: z.string(), event: z.string(), detail: z.string().optional() }),
+  /** One reconciliation of a session's orders with its venue (issue #12): what it found and did. */
+  reconciliation: z.object({
+    session: z.string(),
+    trigger: z.string(),
+    outcome: z.enum(['ok', 'pending', 'failed']),
+    cancelled: z.array(z.string()),
+    adopted: z.array(z.string()),
+    unknownClosed: z.array(z.string()),
+    foreign: z.array(z.string()),
+    resolved: z.array(z.string()),
+    unresolved: z.array(z.string()),
+    detail: z.string().optional(),
+  }),
 } as const;
 
 export type AuditEventType = keyof typeof AuditPayloads;

@@ -181,6 +181,19 @@ export class ExchangeGateway {
     }
   }
 
+  /**
+   * What reconciliation compares with the session's intent: open orders on these symbols and
+   * recently closed ones since `sinceMs` (venues page both; `limit` per symbol is enough for one
+   * session's grid, and a fuller picture would only add closed orders nobody acts on).
+   */
+  async ordersOnSymbols(symbols: string[], sinceMs: number, limit = 50): Promise<{ open: OpenOrder[]; recent: OpenOrder[] }> {
+    const [open, recent] = await Promise.all([
+      this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchOpenOrders(s, undefined, limit)))),
+      this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchClosedOrders(s, sinceMs, limit, this.venue === 'bybit' ? { acknowledged: true } : {})))),
+    ]);
+    return { open: open.flat().map(toOpenOrder), recent: recent.flat().map(toOpenOrder) };
+  }
+
   /** Cancels one order; an order already gone counts as done. */
   async cancelOrder(id: string, symbol: string): Promise<'cancelled' | 'already_closed'> {
     try {

@@ -29,6 +29,7 @@ describe('alert catalogue', () => {
       low_balance: ['WARNING', 60],
       key_audit_finding: ['WARNING', 60],
       rotation_due: ['WARNING', 60],
+      unknown_orders: ['WARNING', 60],
       incident_update: ['CRITICAL', 5],
     });
   });

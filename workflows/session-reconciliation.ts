@@ -1,0 +1,233 @@
+/**
+ * The trading session's order reconciliation (issue #12, NautilusTrader's contract), kept out of
+ * the session loop: the loop asks for it (start of every run, failover, unknown outcome) and asks
+ * whether it may trade. The decisions are domain/reconciliation.ts's, on data an activity read.
+ */
+import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { DeskActivities } from '../activities';
+import type { ExchangeId } from '../config/schema';
+import type { MarketSnapshot } from '../domain/market';
+import { ORDER_RETRY_INTERVAL_MS } from '../domain/order-timing';
+import {
+  applyResolutions,
+  MAX_HANDLED,
+  reconcile,
+  rememberHandled,
+  rememberIntended,
+  type IntendedOrder,
+  type UnknownOrderPolicy,
+} from '../domain/reconciliation';
+import type { AlertName } from '../domain/severity';
+
+export interface ReconciliationStatus {
+  /** ok: the venue matches the session's intent; pending: waiting to run or for an answer; failed: could not complete. */
+  state: 'ok' | 'pending' | 'failed';
+  /** What asked for the last reconciliation (session start, continue-as-new, failover, unknown outcome). */
+  trigger?: string;
+  at?: string;
+  /** Why the session does not trade, while it does not. */
+  reason?: string;
+  policy: UnknownOrderPolicy;
+  /** Unknown desk orders kept and managed as the session's own (client order ids). */
+  adopted: string[];
+  /** Unknown desk orders cancelled. */
+  cancelled: string[];
+  /** Intended orders whose outcome is still unknown. */
+  unknown: string[];
+  /** Open orders without a desk id (manual orders), left alone. */
+  foreign: string[];
+  runs: number;
+}
+
+/** What continue-as-new carries: bounded lists (domain/reconciliation.ts). */
+export interface ReconciliationCarried {
+  intended: IntendedOrder[];
+  handled: string[];
+  adopted: string[];
+  cancelled: string[];
+  runs: number;
+}
+
+/** Reads are quick and few: a venue that cannot answer three times leaves reconciliation failed until the next tick. */
+const venue = proxyActivities<DeskActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: ['ExchangeAuth'] },
+});
+
+/** Recently closed orders looked at: a day covers any order an earlier run of this session could have lost. */
+const RECENT_WINDOW_MS = 24 * 3600_000;
+
+export interface ReconcilerOptions {
+  session: string;
+  epoch: string;
+  ref: { exchange: ExchangeId; account: string };
+  symbols: string[];
+  policy: UnknownOrderPolicy;
+  carried?: ReconciliationCarried;
+  /** The first trigger (every run starts with a reconciliation). */
+  trigger: string;
+  orderSeq: () => number;
+  audit: (data: {
+    session: string;
+    trigger: string;
+    outcome: 'ok' | 'pending' | 'failed';
+    cancelled: string[];
+    adopted: string[];
+    unknownClosed: string[];
+    foreign: string[];
+    resolved: string[];
+    unresolved: string[];
+    detail?: string;
+  }) => Promise<unknown>;
+  alert: (name: AlertName, message: string) => Promise<void>;
+}
+
+export interface Gate {
+  ok: boolean;
+  /** The snapshot without the orders reconciliation cancelled (the strategy must not count them). */
+  snapshot: MarketSnapshot;
+  reason?: string;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function sessionReconciler(o: ReconcilerOptions) {
+  const c = o.carried;
+  let intended: IntendedOrder[] = c?.intended ?? [];
+  let handled: string[] = c?.handled ?? [];
+  let adopted: string[] = c?.adopted ?? [];
+  let cancelled: string[] = c?.cancelled ?? [];
+  let runs = c?.runs ?? 0;
+  // Every run starts unreconciled: a crash or a new epoch may have left orders nobody knows.
+  let needed: string | undefined = o.trigger;
+  let notBeforeMs = 0;
+  let foreign: string[] = [];
+  const st: Pick<ReconciliationStatus, 'state' | 'trigger' | 'at' | 'reason'> = { state: 'pending', trigger: o.trigger, reason: `reconciliation (${o.trigger}) has not run yet` };
+
+  const unknownIds = () => intended.filter((i) => i.state === 'unknown').map((i) => i.clientOrderId);
+  const nowIso = () => new Date(Date.now()).toISOString();
+
+  async function fail(reason: string): Promise<false> {
+    const changed = st.state !== 'failed' || st.reason !== reason;
+    Object.assign(st, { state: 'failed', at: nowIso(), reason });
+    // Audited when it starts failing (or fails differently), not on every tick of an outage.
+    if (changed) {
+      await o.audit({ session: o.session, trigger: st.trigger ?? '', outcome: 'failed', cancelled: [], adopted: [], unknownClosed: [], foreign: [], resolved: [], unresolved: unknownIds(), detail: reason });
+    }
+    return false;
+  }
+
+  async function run(snapshot: MarketSnapshot): Promise<Gate> {
+    const trigger = needed ?? 'unknown outcome';
+    st.trigger = trigger;
+    const lookups = intended.filter((i) => i.state === 'unknown').map((i) => ({ clientOrderId: i.clientOrderId, symbol: i.symbol }));
+    let view;
+    try {
+      view = await venue.readVenueOrders({ ...o.ref, symbols: o.symbols, sinceMs: Date.now() - RECENT_WINDOW_MS, lookups });
+    } catch (err) {
+      const reason = `reconciliation failed: the venue's orders could not be read (${describe(err)}); no order is placed until it completes`;
+      return { ok: await fail(reason), snapshot, reason };
+    }
+    const r = reconcile({
+      session: o.session,
+      epoch: o.epoch,
+      orderSeq: o.orderSeq(),
+      intended,
+      venueOpen: view.open,
+      venueRecent: view.recent,
+      lookups: view.lookups,
+      policy: o.policy,
+      handled,
+    });
+    if (r.cancel.length) {
+      try {
+        await venue.cancelOrders({
+          ...o.ref,
+          orders: r.cancel.map((x) => ({ id: x.id, clientOrderId: x.clientOrderId, symbol: x.symbol })),
+          reason: `reconciliation: order unknown to ${o.session}`,
+          by: o.session,
+        });
+      } catch (err) {
+        const reason = `reconciliation failed: unknown orders could not be cancelled (${describe(err)}); no order is placed until it completes`;
+        return { ok: await fail(reason), snapshot, reason };
+      }
+    }
+    const ids = (list: Array<{ clientOrderId: string }>) => list.map((x) => x.clientOrderId);
+    intended = applyResolutions(intended, r.resolved);
+    handled = rememberHandled(handled, [...ids(r.cancel), ...ids(r.adopt), ...ids(r.unknownClosed)]);
+    adopted = [...adopted, ...ids(r.adopt)].slice(-MAX_HANDLED);
+    cancelled = [...cancelled, ...ids(r.cancel)].slice(-MAX_HANDLED);
+    foreign = ids(r.foreign);
+    runs += 1;
+    needed = r.unresolved.length ? trigger : undefined;
+    const reason = r.unresolved.length ? `reconciliation pending: outcome of ${ids(r.unresolved).join(', ')} still unknown` : undefined;
+    Object.assign(st, { state: reason ? 'pending' : 'ok', at: nowIso(), reason });
+    await o.audit({
+      session: o.session,
+      trigger,
+      outcome: st.state,
+      cancelled: ids(r.cancel),
+      adopted: ids(r.adopt),
+      unknownClosed: ids(r.unknownClosed),
+      foreign,
+      resolved: r.resolved.map((x) => `${x.clientOrderId}:${x.outcome}`),
+      unresolved: ids(r.unresolved),
+    });
+    if (r.incident) {
+      const what = [
+        r.cancel.length ? `cancelled ${r.cancel.length} (${ids(r.cancel).join(', ')})` : '',
+        r.adopt.length ? `adopted ${r.adopt.length} (${ids(r.adopt).join(', ')})` : '',
+        r.unknownClosed.length ? `${r.unknownClosed.length} already closed (${ids(r.unknownClosed).join(', ')})` : '',
+      ].filter(Boolean);
+      await o.alert('unknown_orders', `${o.session}: reconciliation (${trigger}) found orders under the desk's ids that the session never intended: ${what.join('; ')}`);
+    }
+    const gone = new Set(r.cancel.map((x) => x.id));
+    const cleaned = gone.size ? { ...snapshot, openOrders: snapshot.openOrders.filter((x) => !gone.has(x.id)) } : snapshot;
+    return { ok: !reason, snapshot: cleaned, reason };
+  }
+
+  return {
+    /** Asks for a reconciliation before the next order; `afterMs`: not before every request of an unknown outcome has expired. */
+    request(trigger: string, afterMs = 0): void {
+      needed = trigger;
+      notBeforeMs = Math.max(notBeforeMs, Date.now() + afterMs);
+      Object.assign(st, { state: 'pending', trigger, reason: `reconciliation (${trigger}) has not run yet` });
+    },
+
+    placed(clientOrderId: string, symbol: string): void {
+      intended = rememberIntended(intended, { clientOrderId, symbol, state: 'placed' });
+    },
+
+    /** A placement ended without an answer: reconcile once its last request can no longer land, and trade only after. */
+    unknownOutcome(clientOrderId: string, symbol: string): void {
+      intended = rememberIntended(intended, { clientOrderId, symbol, state: 'unknown' });
+      this.request(`unknown outcome of ${clientOrderId}`, ORDER_RETRY_INTERVAL_MS);
+    },
+
+    /** Runs a reconciliation if one is due; says whether the session may place orders now. */
+    async gate(snapshot: MarketSnapshot): Promise<Gate> {
+      if (needed === undefined) return { ok: true, snapshot };
+      if (Date.now() < notBeforeMs) {
+        const reason = `reconciliation pending: waiting until ${new Date(notBeforeMs).toISOString()} for unanswered order requests to expire`;
+        Object.assign(st, { state: 'pending', reason });
+        return { ok: false, snapshot, reason };
+      }
+      const gate = await run(snapshot);
+      if (!gate.ok) log.warn('reconciliation did not complete', { session: o.session, reason: gate.reason });
+      return gate;
+    },
+
+    status(): ReconciliationStatus {
+      return { ...st, policy: o.policy, adopted, cancelled, unknown: unknownIds(), foreign, runs };
+    },
+
+    carried(): ReconciliationCarried {
+      return { intended, handled, adopted, cancelled, runs };
+    },
+  };
+}
+
+export type SessionReconciler = ReturnType<typeof sessionReconciler>;
