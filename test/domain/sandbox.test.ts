@@ -34,6 +34,7 @@ describe('domain purity', () => {
       'order-timing.ts',
       'portfolio.ts',
       'preflight.ts',
+      'reconciliation.ts',
       'risk.ts',
       'severity.ts',
       'strategy.ts',
