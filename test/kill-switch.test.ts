@@ -150,7 +150,9 @@ describe('kill switch with no worker running, and across a Temporal server resta
         }
         return names;
       };
-      expect(await signalled()).toContain('stopRequested');
+      // A workflow task the stopped worker left started holds new events back until it times out
+      // (the server keeps the signal buffered, durably, meanwhile): wait for it to show.
+      await waitFor(signalled, (names) => names.includes('stopRequested'), 30_000, 'the stop signal in history');
 
       // Temporal restarts; the stop is still there, and the session acts on it when a worker comes back.
       await server.stop();
