@@ -48,6 +48,9 @@ const FaultBody = z
     rateLimitStatus: z.union([z.literal(429), z.literal(418)], { error: 'must be 429 or 418' }).optional(),
     maintenance: z.boolean().optional(),
     dropOrderResponses: z.number().int().min(0).max(1000).optional(),
+    refuseOrders: z.number().int().min(0).max(1000).optional(),
+    lookupLatencyMs: z.number().int().min(0).max(120_000).optional(),
+    orderAnswerLatencyMs: z.number().int().min(0).max(120_000).optional(),
   })
   .strict();
 const ClearFaultsBody = z.object({ venue: venue.optional() }).strict();

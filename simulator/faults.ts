@@ -43,6 +43,22 @@ export interface VenueFaults {
   maintenance: boolean;
   /** The next N successful order placements are executed, then the socket is destroyed unanswered. */
   dropOrderResponses: number;
+  /**
+   * The next N order placements are refused with the venue's rate-limit answer before it
+   * admits them (nothing placed). Unlike `rateLimitRemaining`, reads are left alone: a test
+   * can fail exactly one placement attempt while the session's snapshots go through.
+   */
+  refuseOrders: number;
+  /**
+   * Order lookups by client order id (what a placement retry reads before it sends) are held
+   * this long before the venue sees them: an attempt that has started and not yet sent.
+   */
+  lookupLatencyMs: number;
+  /**
+   * A placement the engine has run (the order exists) has its answer held this long:
+   * the venue took the order, the client does not know yet.
+   */
+  orderAnswerLatencyMs: number;
 }
 
 export type FaultPatch = Partial<VenueFaults>;
@@ -58,6 +74,9 @@ const NONE: VenueFaults = {
   rateLimitStatus: 429,
   maintenance: false,
   dropOrderResponses: 0,
+  refuseOrders: 0,
+  lookupLatencyMs: 0,
+  orderAnswerLatencyMs: 0,
 };
 
 export type FaultDecision = { kind: 'maintenance' } | { kind: 'rate_limit'; status: 429 | 418 } | { kind: 'server_error'; status: number } | { kind: 'none' };
@@ -139,6 +158,14 @@ export class Faults {
     const f = this.state.get(venue);
     if (!f || f.dropOrderResponses <= 0) return false;
     f.dropOrderResponses--;
+    return true;
+  }
+
+  /** True (and consumes one) when this order placement is to be refused before admission. */
+  takeOrderRefusal(venue: VenueId): boolean {
+    const f = this.state.get(venue);
+    if (!f || f.refuseOrders <= 0) return false;
+    f.refuseOrders--;
     return true;
   }
 

@@ -209,7 +209,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       remoteIp,
     };
     let answered = false;
+    if (dialect.looksUpOrder(venueReq)) {
+      const hold = faults.get(venue).lookupLatencyMs;
+      if (hold > 0) await sleep(hold);
+    }
     if (dialect.placesOrder(venueReq)) {
+      if (faults.takeOrderRefusal(venue)) return send(res, dialect.rateLimited(429));
       const order = faults.decideOrder(venue);
       if (order.engineDelayMs > 0 || order.lostAnswer) {
         // Checked on arrival, as the venue would; handle() below checks the window again when the engine runs it.
@@ -223,6 +228,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const answer = dialect.handle(venueReq, ctx);
     if (answered) return;
+    const answerHold = answer.orderPlaced ? faults.get(venue).orderAnswerLatencyMs : 0;
+    if (answerHold > 0) await sleep(answerHold);
     if (answer.orderPlaced && faults.takeDrop(venue)) {
       // The order exists at the venue; the client only ever sees a dead connection.
       req.socket.destroy();

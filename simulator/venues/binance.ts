@@ -481,6 +481,7 @@ export const binanceDialect: VenueDialect = {
     return isResponse(a) ? a : a.route.run(a.call);
   },
   placesOrder: (req) => req.method === 'POST' && req.path === '/api/v3/order',
+  looksUpOrder: (req) => req.method === 'GET' && req.path === '/api/v3/order' && req.query.has('origClientOrderId'),
   admit(req, ctx) {
     const a = admitted(req, ctx);
     return isResponse(a) ? a : undefined;

@@ -506,6 +506,7 @@ export const bybitDialect: VenueDialect = {
     return 'status' in a ? a : a.route.run(a.call);
   },
   placesOrder: (req) => req.method === 'POST' && req.path === '/v5/order/create',
+  looksUpOrder: (req) => req.method === 'GET' && req.path === '/v5/order/realtime' && req.query.has('orderLinkId'),
   admit(req, ctx) {
     const a = admitted(req, ctx);
     return 'status' in a ? a : undefined;

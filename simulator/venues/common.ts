@@ -38,6 +38,8 @@ export interface VenueDialect {
   handle(req: VenueRequest, ctx: VenueContext): VenueResponse;
   /** True for a request that places an order (the order faults apply to these only). */
   placesOrder(req: VenueRequest): boolean;
+  /** True for a lookup of one order by its client order id (held by `lookupLatencyMs`). */
+  looksUpOrder(req: VenueRequest): boolean;
   /** The venue's checks on arrival (route, key, signature, window): its refusal, or undefined to go on. */
   admit(req: VenueRequest, ctx: VenueContext): VenueResponse | undefined;
   rateLimited(status: 429 | 418): VenueResponse;

@@ -552,6 +552,7 @@ export const okxDialect: VenueDialect = {
     return 'status' in a ? a : a.route.run(a.call);
   },
   placesOrder: (req) => req.method === 'POST' && (req.path === '/api/v5/trade/order' || req.path === '/api/v5/trade/batch-orders'),
+  looksUpOrder: (req) => req.method === 'GET' && req.path === '/api/v5/trade/order' && req.query.has('clOrdId'),
   admit(req, ctx) {
     const a = admitted(req, ctx);
     return 'status' in a ? a : undefined;
