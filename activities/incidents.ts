@@ -15,8 +15,8 @@ export function createIncidentActivities(deps: ActivityDeps) {
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   return {
     /** Emergency stop of the affected sessions and the damage assessment (positions after the stop). */
-    async containSessions(input: { sessions: string[]; reason: string; isolate: boolean }) {
-      const reports = await deps.sessionControl.stop(input.sessions, 'incident-runbook', input.reason, input.isolate);
+    async containSessions(input: { sessions: string[]; reason: string; isolate: boolean; incident?: string }) {
+      const reports = await deps.sessionControl.stop(input.sessions, 'incident-runbook', input.reason, input.isolate, input.incident);
       const statuses = await deps.sessionControl.status(input.sessions);
       const positions: Record<string, Record<string, number>> = {};
       for (const s of statuses) positions[s.session] = Object.fromEntries(Object.entries(s.positions).map(([a, b]) => [a, b.total]));
@@ -70,8 +70,8 @@ export function createIncidentActivities(deps: ActivityDeps) {
       return (await deps.sessionControl.status(input.sessions)).map((s) => ({ session: s.session, value: s.pnl.value, openOrders: s.openOrders.length }));
     },
 
-    async resumeSessions(input: { sessions: string[]; by: string; reason: string }) {
-      return (await deps.sessionControl.resume(input.sessions, input.by, input.reason)).map((s) => s.session);
+    async resumeSessions(input: { sessions: string[]; by: string; reason: string; incident?: string }) {
+      return (await deps.sessionControl.resume(input.sessions, input.by, input.reason, input.incident)).map((s) => s.session);
     },
 
     /** The post-incident report, as markdown, into the WORM store; returns where it went. */

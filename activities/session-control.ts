@@ -7,8 +7,10 @@ import type { SessionStatus, StopReport } from '../workflows/trading-session';
  * `<exchange>/<account>`, and an empty list means every session.
  */
 export interface SessionControl {
-  stop(sessions: string[], by: string, reason: string, isolate: boolean): Promise<StopReport[]>;
-  resume(sessions: string[], by: string, reason: string): Promise<SessionStatus[]>;
+  /** `incident`: the SEV-1 whose containment isolates them (only its approval lifts the isolation). */
+  stop(sessions: string[], by: string, reason: string, isolate: boolean, incident?: string): Promise<StopReport[]>;
+  /** `incident`: the incident approving the resume (its approveResume); required to lift its isolation. */
+  resume(sessions: string[], by: string, reason: string, incident?: string): Promise<SessionStatus[]>;
   status(sessions: string[]): Promise<SessionStatus[]>;
   /** Running incidents, for the daily report. */
   incidents?(): Promise<IncidentSummary[]>;

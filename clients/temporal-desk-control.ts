@@ -99,12 +99,14 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
 
   // ---- SessionControl: what the incident runbook's activities use ----
 
-  stop(sessions: string[], by: string, reason: string, isolate: boolean): Promise<StopReport[]> {
-    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [{ by, reason, isolate }] }), sessions);
+  stop(sessions: string[], by: string, reason: string, isolate: boolean, incident?: string): Promise<StopReport[]> {
+    const req = { by, reason, isolate, ...(incident ? { incidentId: incident } : {}) };
+    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [req] }), sessions);
   }
 
-  resume(sessions: string[], by: string, reason: string): Promise<SessionStatus[]> {
-    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [{ by, reason }] }), sessions);
+  resume(sessions: string[], by: string, reason: string, incident?: string): Promise<SessionStatus[]> {
+    const req = { by, reason, ...(incident ? { approvedBy: { incidentId: incident } } : {}) };
+    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [req] }), sessions);
   }
 
   status(sessions: string[]): Promise<SessionStatus[]> {

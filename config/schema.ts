@@ -78,12 +78,29 @@ export const AwsConfig = z
   })
   .strict();
 
+/**
+ * Telegram's own accounts, never a person: 777000 posts service notifications and a linked
+ * channel's posts, 1087968824 (GroupAnonymousBot) speaks for anonymous group admins,
+ * 136817688 (Channel_Bot) for users posting as a channel. Whoever is behind them is unknown.
+ */
+export const TELEGRAM_SYSTEM_USER_IDS: readonly number[] = [777000, 1087968824, 136817688];
+
 export const TelegramConfig = z
   .object({
     /** Numeric ids only: usernames can be changed by their owners and are never trusted. */
     chatId: z.number({ error: 'must be a numeric Telegram chat id' }).int(),
-    operatorIds: z.array(z.number({ error: 'must be numeric Telegram user ids' }).int().positive()).min(1, { error: 'must list at least one operator id' }),
+    operatorIds: z
+      .array(
+        z
+          .number({ error: 'must be numeric Telegram user ids' })
+          .int()
+          .positive()
+          .refine((id) => !TELEGRAM_SYSTEM_USER_IDS.includes(id), { error: (i) => `${String(i.input)} is a Telegram system account, never an operator` }),
+      )
+      .min(1, { error: 'must list at least one operator id' }),
     apiRoot: z.url().optional(),
+    /** A command older than this (its Telegram date vs now) is refused as stale: a 3-day-old /pause must not run. */
+    maxCommandAgeSeconds: z.number().int().min(5).max(86_400).default(120),
   })
   .strict();
 

@@ -64,6 +64,7 @@ export const ALERT_NAMES = [
   'circuit_breaker_triggered',
   'daily_loss_limit',
   'unauthorized_access',
+  'unauthorized_operator_message',
   'failover_occurred',
   'margin_health_low',
   'high_latency',
@@ -93,7 +94,12 @@ function def(name: AlertName, severity: AlertSeverity, condition: string, extra:
 export const ALERTS: Readonly<Record<AlertName, AlertDefinition>> = {
   circuit_breaker_triggered: def('circuit_breaker_triggered', 'CRITICAL', 'Circuit breaker triggered', { incident: 'SEV-2' }),
   daily_loss_limit: def('daily_loss_limit', 'CRITICAL', 'Daily loss limit hit (-5%)', { incident: 'SEV-2' }),
+  // The guide's "Unauthorized API access": evidence that someone else uses the desk's exchange keys
+  // (an order the desk did not place, new key rights or whitelist entries, a call from a foreign IP).
   unauthorized_access: def('unauthorized_access', 'CRITICAL', 'Unauthorized API access', { incident: 'SEV-1' }),
+  // A stranger writing to the operator bot was refused; a security event to look at, not an emergency:
+  // it opens no incident, so no stranger can contain or isolate the desk by typing "hi" (issue 13).
+  unauthorized_operator_message: def('unauthorized_operator_message', 'WARNING', 'Refused operator message'),
   // The guide allows 15 minutes here: the standby has already taken over.
   failover_occurred: def('failover_occurred', 'CRITICAL', 'Failover occurred', { respondWithinMs: 15 * MINUTE_MS, incident: 'SEV-3' }),
   margin_health_low: def('margin_health_low', 'WARNING', 'Margin health < 40%', { incident: 'SEV-4' }),

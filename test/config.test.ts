@@ -57,6 +57,20 @@ describe('config', () => {
     ).toEqual(['telegram.operatorIds.0: must be numeric Telegram user ids']);
   });
 
+  it("refuses Telegram's system accounts as operators and defaults the command age limit (issue 13)", () => {
+    expect(
+      problemsOf(() => parseConfig({ profile: 'paper', telegram: { chatId: 1, operatorIds: [42, 777000, 1087968824, 136817688] } }, 'x.yaml', { env: cleanEnv })),
+    ).toEqual([
+      'telegram.operatorIds.1: 777000 is a Telegram system account, never an operator',
+      'telegram.operatorIds.2: 1087968824 is a Telegram system account, never an operator',
+      'telegram.operatorIds.3: 136817688 is a Telegram system account, never an operator',
+    ]);
+    expect(parseConfig({ profile: 'paper', telegram: { chatId: 1, operatorIds: [42] } }, 'x.yaml', { env: cleanEnv }).telegram?.maxCommandAgeSeconds).toBe(120);
+    expect(
+      problemsOf(() => parseConfig({ profile: 'paper', telegram: { chatId: 1, operatorIds: [42], maxCommandAgeSeconds: 0 } }, 'x.yaml', { env: cleanEnv }))[0],
+    ).toMatch(/^telegram.maxCommandAgeSeconds: /);
+  });
+
   it('rejects unknown fields rather than ignoring a typo', () => {
     expect(problemsOf(() => parseConfig({ profile: 'paper', risk: { maxDrawdown: 10 } }, 'x.yaml', { env: cleanEnv }))).toEqual([
       'risk: Unrecognized key: "maxDrawdown"',

@@ -17,7 +17,7 @@ import {
   recordFindingsUpdate,
   type IncidentStatus,
 } from '../workflows/incident';
-import { statusQuery, type SessionInput } from '../workflows/trading-session';
+import { resumeUpdate, statusQuery, type SessionInput } from '../workflows/trading-session';
 import { eventsOf } from './helpers/audit-read';
 import { motoClients } from './helpers/aws';
 import { ExchangeHarness } from './helpers/exchange';
@@ -73,7 +73,7 @@ describe('incident runbook on the real dev server', () => {
     const triggers = [
       makeAlert('circuit_breaker_triggered', { message: 'exchange failures', at: at(), scope: { exchange: 'okx', account: 'x1' } }),
       makeAlert('daily_loss_limit', { message: 'daily P&L -6%', at: at(), scope: { exchange: 'okx', account: 'x2' } }),
-      makeAlert('unauthorized_access', { message: 'tg:666 tried /stop', at: at(), scope: { subject: 'tg-666' } }),
+      makeAlert('unauthorized_access', { message: 'a call from a non-whitelisted IP', at: at(), scope: { subject: 'ip-203.0.113.9' } }),
       makeAlert('failover_occurred', { message: 'worker a -> b', at: at(), scope: { exchange: 'okx', account: 'x3' } }),
     ];
     const ids: string[] = [];
@@ -106,7 +106,7 @@ describe('incident runbook on the real dev server', () => {
     const session = await startSession(t.client, t.taskQueue, input);
     await waitFor(async () => h.sim.orders('binance', 'inc').filter((o) => o.status === 'open').length, (c) => c >= 2, 20_000, 'resting orders');
 
-    const trigger = makeAlert('unauthorized_access', { message: 'tg:777 sent /stop from an unknown chat', at: at(), scope: { exchange: 'binance', account: 'inc' } });
+    const trigger = makeAlert('unauthorized_access', { message: 'an order under the desk account that the desk did not place', at: at(), scope: { exchange: 'binance', account: 'inc' } });
     await router.route(trigger, 'operator-bot');
     // One incident per cause: its id follows from the alert's dedup key (no lagging visibility query).
     const id = incidentWorkflowId(trigger.dedupKey);
@@ -118,6 +118,13 @@ describe('incident runbook on the real dev server', () => {
     const sess = await session.query(statusQuery);
     expect(sess.mode).toBe('stopped');
     expect(sess.breaker).toMatchObject({ status: 'open', trippedBy: 'incident' });
+    // The isolation belongs to this incident: no other Update lifts it (issue 13).
+    expect(sess.isolation?.incidents).toEqual([id]);
+    const isolated = { cause: { message: expect.stringContaining(`isolation: credentials isolated by SEV-1 incident ${id}; only that incident's approveResume`) } };
+    await expect(session.executeUpdate(resumeUpdate, { args: [{ by: 'cli:alice', reason: 'looks fine' }] })).rejects.toMatchObject(isolated);
+    await expect(session.executeUpdate(resumeUpdate, { args: [{ by: 'cli:alice', reason: 'x', approvedBy: { incidentId: 'incident/some-other' } }] })).rejects.toMatchObject(isolated);
+    await expect(desk.resumeAll({ id: 'tg:42', channel: 'telegram' }, 'resume everything')).rejects.toThrow();
+    expect((await session.query(statusQuery)).mode).toBe('stopped');
 
     // Nobody acknowledges within the (1 s test) budget: escalation pages the list.
     await waitFor(
@@ -138,7 +145,10 @@ describe('incident runbook on the real dev server', () => {
     await handle.executeUpdate(approveResumeUpdate, { args: [{ by: 'tg:42', reason: 'token rotated' }] });
     const final = (await handle.result()) as IncidentStatus;
     expect(final.phase).toBe('closed');
-    expect((await session.query(statusQuery)).mode).toBe('trading');
+    const resumed = await session.query(statusQuery);
+    expect(resumed.mode).toBe('trading');
+    expect(resumed.isolation).toBeUndefined();
+    expect(resumed.breaker.status).toBe('closed');
 
     const { s3 } = motoClients();
     const key = final.reportKey!.replace(`s3://${BUCKET}/`, '');

@@ -149,7 +149,13 @@ describe('a CRITICAL key-audit finding halts the running session', () => {
     // The halt stands until then: a clean audit does not re-arm by itself.
     expect(cleaned.breaker).toMatchObject({ status: 'open', trippedBy: 'key_audit' });
 
-    const resumed = await session.executeUpdate(resumeUpdate, { args: [{ by: 'op-1', reason: 'withdrawals disabled, audit clean' }] });
+    // Both gates hold: the SEV-1's containment isolated the credentials, so a plain resume is still refused;
+    // only that incident's recovery step (its approveResume sends approvedBy) lifts it (issue 13).
+    expect(cleaned.isolation?.incidents).toEqual([incidentId]);
+    await expect(session.executeUpdate(resumeUpdate, { args: [{ by: 'op-1', reason: 'audit clean' }] })).rejects.toMatchObject({
+      cause: { message: expect.stringContaining(`isolation: credentials isolated by SEV-1 incident ${incidentId}`) },
+    });
+    const resumed = await session.executeUpdate(resumeUpdate, { args: [{ by: 'op-1', reason: 'withdrawals disabled, audit clean', approvedBy: { incidentId } }] });
     expect(resumed.breaker).toMatchObject({ status: 'closed', rearmedBy: 'op-1' });
     expect(resumed.mode).toBe('trading');
     await waitFor(status, (s) => s.orderSeq > seq, 20_000, 'orders placed again');

@@ -39,11 +39,12 @@ const rule = (name: string): AlertRule => {
 const SEVERITY: Record<string, 'critical' | 'warning' | 'info'> = {
   WardenCircuitBreakerOpen: 'critical',
   WardenDailyLossLimitHit: 'critical',
-  WardenUnauthorizedOperatorAccess: 'critical',
   WardenFailoverOccurred: 'critical',
   WardenMaxDrawdownExceeded: 'critical',
   WardenMarginHealthCritical: 'critical',
   WardenWorkerDown: 'critical',
+  // A refused operator message is a security event, not an emergency (issue 13).
+  WardenUnauthorizedOperatorAccess: 'warning',
   WardenMarginHealthLow: 'warning',
   WardenOrderLatencyHigh: 'warning',
   WardenExchangeErrorRateHigh: 'warning',

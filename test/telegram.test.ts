@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AlertRouter } from '../adapters/alerts/router';
 import { TelegramAlertChannel } from '../adapters/alerts/telegram';
 import type { AuditEvent } from '../adapters/audit/events';
+import type { Alert } from '../domain/severity';
 import type { AuditTrail } from '../adapters/audit/trail';
 import { createLogger } from '../adapters/logger';
 import { createMetrics, type DeskMetrics } from '../adapters/metrics';
@@ -11,7 +12,7 @@ import { createOperatorBot, type OperatorBot } from '../operator/telegram/bot';
 import type { DirectCanceller, DirectCancelResult } from '../operator/kill-switch';
 import { openTempTrail } from './helpers/audit';
 import { FakeDesk } from './helpers/fake-desk';
-import { callbackUpdate, startFakeTelegram, textUpdate, type FakeTelegram, type RecordedCall, type Sender } from './helpers/fake-telegram';
+import { callbackUpdate, startFakeTelegram, textUpdate, type FakeTelegram, type RecordedCall, type Sender, type TextOptions } from './helpers/fake-telegram';
 
 const CHAT = -1001234567890;
 const OPERATOR = 111111;
@@ -28,6 +29,8 @@ let metrics: DeskMetrics;
 let logs: string[];
 let clock: number;
 let ob: OperatorBot;
+/** Alerts the router would have opened incidents for. */
+let incidents: Alert[];
 
 function captureLogger() {
   const lines: string[] = [];
@@ -40,18 +43,23 @@ function captureLogger() {
   return { lines, logger: createLogger({ level: 'debug', destination: stream }) };
 }
 
-function makeBot(overrides: { botInfo?: boolean } = {}): OperatorBot {
+function makeBot(overrides: { botInfo?: boolean; operatorIds?: number[] } = {}): OperatorBot {
   const captured = captureLogger();
   logs = captured.lines;
   const alerts = new AlertRouter({
     channels: [new TelegramAlertChannel({ secrets: { getTelegramToken: async () => fake.token }, chatId: CHAT, apiRoot: fake.apiRoot })],
     audit: trail,
     logger: captured.logger,
+    now: () => clock,
+    onIncident: (a) => {
+      incidents.push(a);
+      return Promise.resolve();
+    },
   });
   return createOperatorBot({
     token: fake.token,
     apiRoot: fake.apiRoot,
-    telegram: { chatId: CHAT, operatorIds: [OPERATOR, SECOND_OPERATOR] },
+    telegram: { chatId: CHAT, operatorIds: overrides.operatorIds ?? [OPERATOR, SECOND_OPERATOR] },
     desk,
     stopFallback: { configuredSessions: ['binance/main', 'okx/main'], direct: async () => direct },
     audit: trail,
@@ -64,7 +72,7 @@ function makeBot(overrides: { botInfo?: boolean } = {}): OperatorBot {
   });
 }
 
-const send = (s: Sender, text: string) => ob.bot.handleUpdate(textUpdate(s, text));
+const send = (s: Sender, text: string, opts?: TextOptions) => ob.bot.handleUpdate(textUpdate(s, text, opts));
 const replies = () => fake.sentTo(CHAT);
 const lastReply = () => replies().at(-1) ?? '';
 const commandEvents = () => trail.events().filter((e: AuditEvent) => e.type === 'operator_command');
@@ -85,6 +93,7 @@ beforeEach(async () => {
   trail = await openTempTrail();
   metrics = createMetrics();
   clock = Date.parse('2025-01-15T14:00:00Z');
+  incidents = [];
   ob = makeBot();
 });
 
@@ -301,7 +310,7 @@ describe('/resume needs a confirmation button', () => {
     expect(desk.calls).toEqual([]);
     const after = fake.calls.slice(before);
     expect(after.map((c) => c.method)).toEqual(['sendMessage']);
-    expect(String(after[0]!.payload.text)).toContain('🚨 CRITICAL: Unauthorized API access: Telegram user 999999');
+    expect(String(after[0]!.payload.text)).toContain('⚠️ WARNING: Refused operator message: Telegram user 999999');
     expect(lastCommand()).toMatchObject({ operator: 'tg:999999', command: 'button', outcome: 'refused' });
     // The button still works for an operator afterwards.
     await press(op, confirm, messageId);
@@ -349,13 +358,16 @@ describe('unauthorized senders', () => {
     expect(fake.callsTo('sendMessage')).toHaveLength(1);
     const [alert] = replies();
     expect(alert).toBe(
-      `🚨 CRITICAL: Unauthorized API access: Telegram user ${sender.userId} in chat ${sender.chatId} tried /stop on the operator bot (${why}). Nothing was done and no reply was sent.`,
+      `⚠️ WARNING: Refused operator message: Telegram user ${sender.userId} in chat ${sender.chatId} tried /stop on the operator bot (${why}). ` +
+        'Refused and audited; no reply was sent and nothing was stopped. Further attempts by this user in the next 10 min are audited and counted, not alerted.',
     );
     expect(lastCommand()).toMatchObject({ operator: `tg:${sender.userId}`, channel: 'telegram', command: '/stop', outcome: 'refused' });
     const alertEvent = trail.events().find((e) => e.type === 'alert');
-    expect(alertEvent?.data).toMatchObject({ severity: 'CRITICAL', condition: 'unauthorized_access', delivered: true });
-    expect(alertEvent?.id).toContain(`unauthorized_access:tg-${sender.userId}`);
+    expect(alertEvent?.data).toMatchObject({ severity: 'WARNING', condition: 'unauthorized_operator_message', delivered: true });
+    expect(alertEvent?.id).toContain(`unauthorized_operator_message:tg-${sender.userId}`);
     expect(await unauthorizedCount()).toBe(1);
+    // A security event, not an emergency: no incident, so no containment and no isolation.
+    expect(incidents).toEqual([]);
   }
 
   it('a stranger writing to the bot directly', async () => {
@@ -394,13 +406,47 @@ describe('unauthorized senders', () => {
     expect(replies().map((t) => /Telegram user (\d+)/.exec(t)?.[1])).toEqual(['999999', '888888']);
   });
 
+  it('a flood is one alert: one per sender per 10 min, at most 5 senders, then one flood alert; all audited and counted, no incident', async () => {
+    for (let i = 0; i < 20; i++) await send({ userId: 500_000 + i, chatId: 500_000 + i }, 'hi');
+    for (let i = 0; i < 5; i++) await send({ userId: 500_000, chatId: 500_000 }, '/stop');
+    await ob.idle();
+    expect(await unauthorizedCount()).toBe(25);
+    expect(commandEvents().filter((e) => e.data.outcome === 'refused')).toHaveLength(25);
+    const alerts = replies();
+    expect(alerts).toHaveLength(6);
+    expect(alerts.slice(0, 5).map((t) => /Telegram user (\d+)/.exec(t)?.[1])).toEqual(['500000', '500001', '500002', '500003', '500004']);
+    expect(alerts[5]).toMatch(/^⚠️ WARNING: Refused operator message: More than 5 Telegram users were refused by the operator bot within 10 min \(latest: user 500005/);
+    expect(incidents).toEqual([]);
+    expect(desk.calls).toEqual([]);
+    // The next window: the same sender is alerted once more.
+    clock += 10 * 60_000;
+    await send({ userId: 500_000, chatId: 500_000 }, 'hi again');
+    await ob.idle();
+    expect(replies()).toHaveLength(7);
+    expect(replies()[6]).toContain('Telegram user 500000 in chat 500000 tried message');
+  });
+
+  it('bots and Telegram system accounts are never operators, even when the config lists them', async () => {
+    ob = makeBot({ operatorIds: [OPERATOR, 777000, 1087968824, 136817688] });
+    await send({ userId: OPERATOR, chatId: CHAT }, '/stop', { isBot: true });
+    for (const id of [777000, 1087968824, 136817688]) await send({ userId: id, chatId: CHAT }, '/stop');
+    await ob.idle();
+    expect(desk.calls).toEqual([]);
+    expect(commandEvents().map((e) => [e.data.operator, e.data.outcome, String(e.data.detail).split(':')[0]])).toEqual([
+      ['tg:111111', 'refused', 'a bot or Telegram system account'],
+      ['tg:777000', 'refused', 'a bot or Telegram system account'],
+      ['tg:1087968824', 'refused', 'a bot or Telegram system account'],
+      ['tg:136817688', 'refused', 'a bot or Telegram system account'],
+    ]);
+  });
+
   it('a 429 on the alert is retried by auto-retry and the alert still arrives', async () => {
     fake.failWithFlood('sendMessage', 2, 1);
     await send({ userId: STRANGER, chatId: STRANGER }, '/stop');
     await ob.idle();
     expect(fake.callsTo('sendMessage').map((c) => c.status)).toEqual([429, 429, 200]);
     expect(replies()).toHaveLength(1);
-    expect(replies()[0]).toContain('Unauthorized API access');
+    expect(replies()[0]).toContain('WARNING: Refused operator message');
   });
 });
 
@@ -419,5 +465,57 @@ describe('long polling (what `warden bot` runs)', () => {
     expect((menu.commands as Array<{ command: string }>).map((c) => c.command)).toContain('stop');
     expect(fake.callsTo('getUpdates')[0]!.payload.allowed_updates).toEqual(['message', 'callback_query']);
     expect(desk.calls.map((c) => c.method)).toEqual(['sessions']);
+  });
+});
+
+describe('commands mean what the operator meant', () => {
+  it('a forwarded message never executes, not even an operator forwarding a stranger\'s /approve', async () => {
+    for (const text of ['/approve rb-1 9000 tx1', '/stop', '/pause now']) await send(op, text, { forwardedFrom: STRANGER });
+    expect(desk.calls).toEqual([]);
+    expect(replies()).toEqual(Array(3).fill('Forwarded messages are never executed. Nothing was done: send the command yourself.'));
+    expect(commandEvents().map((e) => [e.data.command, e.data.outcome, e.data.detail])).toEqual([
+      ['approve', 'refused', 'forwarded message (from user)'],
+      ['stop', 'refused', 'forwarded message (from user)'],
+      ['pause', 'refused', 'forwarded message (from user)'],
+    ]);
+  });
+
+  it('a command older than telegram.maxCommandAgeSeconds is refused as stale, with a reply', async () => {
+    const threeDaysAgo = Math.floor(clock / 1000) - 3 * 86_400;
+    await send(op, '/pause maintenance', { date: threeDaysAgo });
+    expect(desk.calls).toEqual([]);
+    expect(lastReply()).toBe('/pause was sent 259200 s ago, older than the 120 s limit: refused as stale. Nothing was done: send it again if you still mean it.');
+    expect(lastCommand()).toMatchObject({ command: 'pause', outcome: 'refused', detail: 'stale: sent 259200 s ago (limit 120 s)' });
+    // Within the limit it runs.
+    await send(op, '/pause maintenance', { date: Math.floor(clock / 1000) - 60 });
+    expect(desk.calls.map((c) => c.method)).toEqual(['pauseAll']);
+  });
+
+  it('a late /stop still stops: stopping is always safe, refusing the kill switch is not', async () => {
+    await send(op, '/stop', { date: Math.floor(clock / 1000) - 3600 });
+    expect(desk.calls.map((c) => c.method)).toEqual(['stopAll']);
+  });
+
+  it.each([
+    ['/stop!', 'kill switch via Telegram'],
+    ['/stop.', 'kill switch via Telegram'],
+    ['/stop,now', 'now'],
+  ])('%s is read as /stop (the kill switch is forgiving) and says so', async (text, reason) => {
+    await send(op, text);
+    expect(desk.calls).toEqual([{ method: 'stopAll', args: [{ id: 'tg:111111', channel: 'telegram' }, reason] }]);
+    expect(lastReply()).toMatch(new RegExp(`^Read "/stop${text[5]!.replace('.', '\\.')}" as /stop\\.\n`));
+    expect(lastCommand()).toMatchObject({ command: 'stop', outcome: 'accepted', detail: expect.stringMatching(/^Read "\/stop.?" as \/stop\./) });
+  });
+
+  it.each([
+    ['/pause!', '/pause followed by "!" is not a command: put a space after /pause. Nothing was done.\nUsage: /pause [reason]', 'pause'],
+    ['/approve,rb-1 9000 tx', '/approve followed by "," is not a command: put a space after /approve. Nothing was done.\nUsage: /approve <id> <amountUsd> <reference>', 'approve'],
+    ['/withdraw!', 'unknown command /withdraw (followed by "!"). Send /help for the list.', 'withdraw'],
+    ['/ stop', 'not a command: a command is / followed by its name, e.g. /status. Send /help for the list.', 'malformed'],
+  ])('%s gets a reply naming the problem, is audited, and does nothing', async (text, reply, command) => {
+    await send(op, text);
+    expect(desk.calls).toEqual([]);
+    expect(lastReply()).toBe(reply);
+    expect(lastCommand()).toMatchObject({ command, outcome: 'refused', detail: reply.split('\n')[0] });
   });
 });

@@ -16,6 +16,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -259,7 +260,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   await alert('Recovery: approve resuming trading when safe (warden incident resume / /resume)', 'WARNING', 'Recovery: ask to resume');
   await condition(() => !!resumeApproval, (input.resumeTimeoutSeconds ?? 22 * 3600) * 1000, { summary: 'Recovery: wait for resume approval' });
   if (resumeApproval) {
-    await acts.resumeSessions.executeWithOptions({ ...ACT, summary: 'Recovery: resume trading' }, [{ sessions: input.sessions, by: resumeApproval.by, reason: `incident ${workflowId}: ${resumeApproval.reason}` }]);
+    // The incident names itself: a session it isolated resumes only with this approval (issue 13).
+    const approval = patched('incident-owns-isolation') ? { incident: workflowId } : {};
+    await acts.resumeSessions.executeWithOptions({ ...ACT, summary: 'Recovery: resume trading' }, [
+      { sessions: input.sessions, by: resumeApproval.by, reason: `incident ${workflowId}: ${resumeApproval.reason}`, ...approval },
+    ]);
     await note(`trading resumed, approved by ${resumeApproval.by}`);
   } else {
     await note('no resume approval within the recovery window: trading stays stopped');
@@ -269,7 +274,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   async function runContainment(why: string): Promise<void> {
     await enter('containment', `emergency stop (${why})`);
     const stopped = await acts.containSessions.executeWithOptions({ ...ACT, summary: `Containment: stop ${describeScope()}, cancel orders` }, [
-      { sessions: input.sessions, reason: `incident ${workflowId}: ${input.summary}`, isolate: input.severity === 'SEV-1' },
+      { sessions: input.sessions, reason: `incident ${workflowId}: ${input.summary}`, isolate: input.severity === 'SEV-1', ...(patched('incident-owns-isolation') ? { incident: workflowId } : {}) },
     ]);
     st.damage = stopped;
     await note(

@@ -68,6 +68,8 @@ export interface OperatorRequest {
 export interface StopRequest extends OperatorRequest {
   /** SEV-1 containment: suspend the session's use of its credentials (no exchange calls) until resumed. */
   isolate?: boolean;
+  /** The SEV-1 incident whose containment isolates the session: only its approveResume lifts the isolation. */
+  incidentId?: string;
   /**
    * One kill switch, one id: the Signal that records the stop and the Update that waits for its
    * cancels carry the same id, and the session acts on it once.
@@ -83,6 +85,23 @@ export interface StopReport {
   /** The venue did not confirm the cancels yet: the session retries them every tick until it does. */
   cancelPending?: boolean;
 }
+
+/**
+ * A resume. `approvedBy` is set only by an incident's recovery step (its approveResume): a session
+ * isolated by a SEV-1 resumes only with the approval of the incident that isolated it (issue 13).
+ */
+export interface ResumeRequest extends OperatorRequest {
+  approvedBy?: { incidentId: string };
+}
+
+/** Credentials isolated by SEV-1 containment; an isolation predating incident ids lists `unattributed`. */
+export interface Isolation {
+  incidents: string[];
+  reason: string;
+  at: string;
+}
+
+export const UNATTRIBUTED_ISOLATION = 'unattributed';
 
 /** What the stop Update replies: the report, and the session's status once the venue confirmed the cancels. */
 export interface StopResult extends StopReport {
@@ -115,6 +134,8 @@ export interface SessionStatus {
   keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
   /** Orders compared with the venue (issue #12); while not ok, the session places nothing and `reason` says why. */
   reconciliation?: ReconciliationStatus;
+  /** Set while SEV-1 containment isolates the credentials: the incidents whose approveResume must lift it. */
+  isolation?: Isolation;
 }
 
 export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
@@ -124,7 +145,7 @@ export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
  */
 export const stopSignal = defineSignal<[StopRequest]>('stopRequested');
 export const pauseUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('pause');
-export const resumeUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('resume');
+export const resumeUpdate = defineUpdate<SessionStatus, [ResumeRequest]>('resume');
 export const forceOpenUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('forceOpen');
 export const statusQuery = defineQuery<SessionStatus>('status');
 
@@ -166,6 +187,7 @@ export interface CarriedState {
   rebalances?: number;
   keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
   reconciliation?: ReconciliationCarried;
+  isolation?: Isolation;
 }
 
 export const sessionWorkflowId = (exchange: string, account: string) => `session/${exchange}/${account}`;
@@ -203,6 +225,24 @@ const deadMan = proxyActivities<DeskActivities>({ startToCloseTimeout: '5 second
 /** Local activities run on the worker that runs this workflow's tasks: that is how the session knows its worker. */
 const local = proxyLocalActivities<DeskActivities>({ startToCloseTimeout: '5 seconds' });
 
+/**
+ * Why a resume may not lift a SEV-1 isolation: no other Update may undo the incident's gate, so it
+ * needs the approval of an incident that isolated the session (its approveResume passes `approvedBy`).
+ * A breaker opened by isolation before incident ids were recorded accepts any incident's approval.
+ */
+export function isolationResumeRefusal(isolation: Isolation | undefined, breaker: BreakerState, req: ResumeRequest): string | undefined {
+  const legacy = !isolation && breaker.status === 'open' && breaker.trippedBy === 'incident';
+  if (!isolation && !legacy) return undefined;
+  const owners = isolation?.incidents ?? [UNATTRIBUTED_ISOLATION];
+  const approved = typeof req.approvedBy?.incidentId === 'string' ? req.approvedBy.incidentId : undefined;
+  if (approved !== undefined && (owners.includes(approved) || owners.includes(UNATTRIBUTED_ISOLATION))) return undefined;
+  const named = owners.filter((o) => o !== UNATTRIBUTED_ISOLATION);
+  return (
+    `isolation: credentials isolated by SEV-1 incident ${named.join(', ') || '(unrecorded)'}; ` +
+    `only that incident's approveResume resumes this session (warden incident resume ${named[0] ?? '<id>'} --reason ...)`
+  );
+}
+
 function failureType(err: unknown): string | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
   return undefined;
@@ -230,6 +270,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     rebalancing: carried?.rebalancing,
     rebalances: carried?.rebalances ?? 0,
     keyAudit: carried?.keyAudit ?? noKeyAudits,
+    isolation: carried?.isolation,
   };
   let snapshot: MarketSnapshot | undefined;
   let marks = { value: 0, dailyPnlPct: 0, drawdownPct: 0 };
@@ -275,6 +316,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     deadMansSwitch,
     keyAudit: s.keyAudit,
     reconciliation: recon?.status(),
+    ...(s.isolation ? { isolation: s.isolation } : {}),
   });
 
   const pendingAlerts = new Set<Promise<unknown>>();
@@ -379,7 +421,16 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     }
     s.lastStop = { session, cancelled, stoppedAt: nowIso(), ...(req.stopId ? { stopId: req.stopId } : {}) };
     if (atOnce && inFlight) void secondSweep(req).catch((err) => log.error('second sweep failed', { err: String(err) }));
-    if (req.isolate) s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
+    if (req.isolate) {
+      s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
+      // Who isolated it, so only that incident's approveResume lifts it (and a second SEV-1 adds its own claim).
+      if (patched('isolation-owned-by-incident')) {
+        const by = req.incidentId ?? UNATTRIBUTED_ISOLATION;
+        s.isolation = s.isolation
+          ? { ...s.isolation, incidents: s.isolation.incidents.includes(by) ? s.isolation.incidents : [...s.isolation.incidents, by] }
+          : { incidents: [by], reason: req.reason, at: nowIso() };
+      }
+    }
     if (observeAfterCancel) wake = true;
     await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
     return { ...s.lastStop, status: status() };
@@ -409,7 +460,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     const reason = typeof req?.reason === 'string' && req.reason.trim() ? req.reason : 'kill switch';
     const stopId = typeof req?.stopId === 'string' ? req.stopId : undefined;
     // Caught: a signal handler's rejection would fail the workflow task; the cancels are retried every tick.
-    await stopOnce({ by, reason, isolate: req?.isolate === true, ...(stopId ? { stopId } : {}) }).catch((err: unknown) =>
+    await stopOnce({ by, reason, isolate: req?.isolate === true, ...(stopId ? { stopId } : {}), ...(typeof req?.incidentId === 'string' ? { incidentId: req.incidentId } : {}) }).catch((err: unknown) =>
       log.error('stop signal: cancels not confirmed yet', { err: String(err) }),
     );
   });
@@ -425,6 +476,17 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   setHandler(
     resumeUpdate,
     async (req) => {
+      // An incident's approval releases its own claim; another SEV-1 still isolating keeps the session stopped.
+      if (s.isolation) {
+        const approved = req.approvedBy?.incidentId ?? '';
+        const left = s.isolation.incidents.filter((i) => i !== approved && i !== UNATTRIBUTED_ISOLATION);
+        if (left.length) {
+          s.isolation = { ...s.isolation, incidents: left };
+          await sessionEvent('isolation_released', `by ${req.by} for ${approved}; still isolated by ${left.join(', ')}`);
+          return status();
+        }
+        s.isolation = undefined;
+      }
       const wasOpen = isOpen(s.breaker);
       s.breaker = rearm(s.breaker, req.by);
       s.mode = 'trading';
@@ -439,7 +501,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       validator: (req) => {
         validateOperator(req);
         // A key that could move funds re-arms only after an audit that came back clean (domain/circuit-breaker.ts).
-        const refusal = keyAuditRearmRefusal(s.breaker, s.keyAudit);
+        const refusal = keyAuditRearmRefusal(s.breaker, s.keyAudit) ?? isolationResumeRefusal(s.isolation, s.breaker, req);
         if (refusal) throw new Error(refusal);
       },
     },
@@ -521,7 +583,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     if (s.cancelPending) await retryPendingCancels(s.cancelPending);
     // A halted session still observes its account (status, marks, metrics) but places nothing;
     // a revoked key has nothing left to observe with, and isolated credentials must not be used.
-    if (s.breaker.trippedBy !== 'auth' && !(s.breaker.trippedBy === 'incident' && isOpen(s.breaker))) await runTick();
+    if (s.breaker.trippedBy !== 'auth' && !(s.breaker.trippedBy === 'incident' && isOpen(s.breaker)) && !s.isolation) await runTick();
     if (!keepWakeDuringTick) wake = false;
     const due = Date.now() + tickMs;
     if (!(await condition(() => wake, tickMs))) {

@@ -5,20 +5,23 @@
  */
 import type { Update } from 'grammy/types';
 import type { Operator } from '../../clients/desk-control';
+import { TELEGRAM_SYSTEM_USER_IDS } from '../../config/schema';
 
 export interface TelegramAccess {
   chatId: number;
   operatorIds: readonly number[];
 }
 
-export type Refusal = 'no sender' | 'not an operator' | 'not the operator chat';
+export type Refusal = 'no sender' | 'a bot or Telegram system account' | 'not an operator' | 'not the operator chat';
 
 export type Verdict = { ok: true; operator: Operator } | { ok: false; why: Refusal };
 
 export const telegramOperator = (userId: number): Operator => ({ id: `tg:${userId}`, channel: 'telegram' });
 
-export function authorize(sender: { userId?: number; chatId?: number }, access: TelegramAccess): Verdict {
+export function authorize(sender: { userId?: number; chatId?: number; isBot?: boolean }, access: TelegramAccess): Verdict {
   if (sender.userId === undefined || sender.chatId === undefined) return { ok: false, why: 'no sender' };
+  // Checked before the list, in case a config predating validation names one: nobody knows who is behind them.
+  if (sender.isBot === true || TELEGRAM_SYSTEM_USER_IDS.includes(sender.userId)) return { ok: false, why: 'a bot or Telegram system account' };
   if (!access.operatorIds.includes(sender.userId)) return { ok: false, why: 'not an operator' };
   if (sender.chatId !== access.chatId) return { ok: false, why: 'not the operator chat' };
   return { ok: true, operator: telegramOperator(sender.userId) };

@@ -14,18 +14,19 @@ import type { DeskMetrics } from '../../adapters/metrics';
 import { registerSecret } from '../../adapters/redact';
 import type { DeskControl, Operator } from '../../clients/desk-control';
 import { authorize, describeAttempt, telegramOperator } from './authorize';
-import { COMMANDS, parseCallbackData, parseCommand, resumeCallbackData, splitCommand } from './commands';
+import { COMMANDS, parseCallbackData, parseCommand, readCommandLine, resumeCallbackData } from './commands';
 import { ResumeConfirmations } from './confirmations';
 import { runCommand, type StopFallback } from './execute';
 import { formatFailed, formatModes, formatResumePrompt, formatStopFailed } from './format';
 import { recordCommand } from './record';
-import { refuseUnauthorized } from './unauthorized';
+import { refuseUnauthorized, StrangerAlertGate } from './unauthorized';
 
 export interface OperatorBotOptions {
   /** From the secrets store (`getTelegramToken()`), never env or argv. */
   token: string;
   apiRoot?: string;
-  telegram: { chatId: number; operatorIds: readonly number[] };
+  /** `maxCommandAgeSeconds`: older commands are refused as stale (default 120; /stop still runs). */
+  telegram: { chatId: number; operatorIds: readonly number[]; maxCommandAgeSeconds?: number };
   desk: DeskControl;
   /** `/stop` cancels directly at the venues for sessions the desk does not confirm in time. */
   stopFallback?: StopFallback;
@@ -39,6 +40,8 @@ export interface OperatorBotOptions {
   confirmTtlMs?: number;
   now?: () => number;
   retry?: Partial<AutoRetryOptions>;
+  /** Groups stranger alerts (default: one per sender per 10 min, at most 5 senders per 10 min). */
+  strangerAlerts?: StrangerAlertGate;
 }
 
 export interface OperatorBot {
@@ -46,7 +49,7 @@ export interface OperatorBot {
   /** Registers the command menu for the operator chat, then long-polls until stop(). Rejects if the token is refused (401). */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Resolves once background work (unauthorized-access alerts) has finished. */
+  /** Resolves once background work (refused-message alerts) has finished. */
   idle(): Promise<void>;
 }
 
@@ -59,7 +62,8 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
   registerSecret(opts.token);
   const logger = opts.logger.child({ component: 'operator-bot' });
   const now = opts.now ?? Date.now;
-  const deps = { audit: opts.audit, logger, alerts: opts.alerts, metrics: opts.metrics, now, alertsInFlight: new Set<string>() };
+  const deps = { audit: opts.audit, logger, alerts: opts.alerts, metrics: opts.metrics, now, gate: opts.strangerAlerts ?? new StrangerAlertGate() };
+  const maxAgeMs = (opts.telegram.maxCommandAgeSeconds ?? 120) * 1000;
   const confirmations = new ResumeConfirmations(opts.confirmTtlMs ?? 5 * 60_000, now);
   const background = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -74,9 +78,10 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
   // Without a handler grammy stops polling on the first error; a reply that fails must not kill the kill switch.
   bot.catch((err) => logger.error({ updateId: err.ctx.update.update_id }, `operator bot: ${errorMessage(err.error)}`));
 
-  // 1. Authorization, before anything else looks at the update. Refused senders get no reply at all.
+  // 1. Authorization, before anything else looks at the update. Refused senders get no reply at all;
+  // bots and Telegram's system accounts are never operators, whatever the config says.
   bot.use(async (ctx, next) => {
-    const verdict = authorize({ userId: ctx.from?.id, chatId: ctx.chat?.id }, opts.telegram);
+    const verdict = authorize({ userId: ctx.from?.id, chatId: ctx.chat?.id, isBot: ctx.from?.is_bot }, opts.telegram);
     if (verdict.ok) return next();
     const { alert } = await refuseUnauthorized(deps, {
       userId: ctx.from?.id,
@@ -90,9 +95,26 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
 
   // 2. Commands: new text messages only (an edited "/stop" must not run again).
   bot.on('message:text', async (ctx) => {
-    const line = splitCommand(ctx.message.text, ctx.me.username);
+    const line = readCommandLine(ctx.message.text, ctx.me.username);
     if (!line) return;
     const op = telegramOperator(ctx.from.id);
+    const refuse = async (command: string, why: string, reply: string) => {
+      await recordCommand(deps, op, command, 'refused', why);
+      await ctx.reply(reply, NO_PREVIEW);
+    };
+    const word = line.kind === 'command' ? line.name.slice(0, 32) : line.command;
+    // A forward carries someone else's words: an operator forwarding a stranger's /approve must not approve it.
+    if (ctx.message.forward_origin || ctx.message.is_automatic_forward) {
+      return refuse(word, `forwarded message (from ${ctx.message.forward_origin?.type ?? 'a linked channel'})`, 'Forwarded messages are never executed. Nothing was done: send the command yourself.');
+    }
+    if (line.kind === 'malformed') return refuse(line.command, line.problem.split('\n')[0]!, line.problem);
+    // A command delivered late (the bot was down, the network held it) may no longer be what the operator means.
+    // The kill switch is the exception: stopping late is still safe, refusing it is not.
+    const ageMs = now() - ctx.message.date * 1000;
+    if (ageMs > maxAgeMs && line.name !== 'stop') {
+      const age = Math.round(ageMs / 1000);
+      return refuse(word, `stale: sent ${age} s ago (limit ${maxAgeMs / 1000} s)`, `/${word} was sent ${age} s ago, older than the ${maxAgeMs / 1000} s limit: refused as stale. Nothing was done: send it again if you still mean it.`);
+    }
     const parsed = parseCommand(line.name, line.rest);
     if (!parsed.ok) {
       await recordCommand(deps, op, parsed.command, 'failed', parsed.error);
@@ -111,8 +133,8 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
       await ctx.reply(cmd.name === 'stop' ? formatStopFailed(message) : formatFailed(message), NO_PREVIEW);
       return;
     }
-    await recordCommand(deps, op, cmd.name, result.outcome ?? 'accepted', result.detail);
-    await ctx.reply(result.reply, NO_PREVIEW);
+    await recordCommand(deps, op, cmd.name, result.outcome ?? 'accepted', line.note ? `${line.note} ${result.detail}` : result.detail);
+    await ctx.reply(line.note ? `${line.note}\n${result.reply}` : result.reply, NO_PREVIEW);
   });
 
   async function askToResume(ctx: Context & { chat: { id: number } }, op: Operator, reason: string): Promise<void> {

@@ -100,15 +100,47 @@ const ALIASES: Readonly<Record<string, CommandName>> = { start: 'help', sessions
 
 const isCommandName = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name);
 
+/** What a message's text is, as far as commands go. */
+export type CommandLine =
+  | { kind: 'command'; name: string; rest: string; /** Set when the text was read leniently (`/stop!` as /stop). */ note?: string }
+  | { kind: 'malformed'; command: string; problem: string };
+
+/** Shows an attacker- or thumb-typed character safely in a reply. */
+const shown = (ch: string) => (/^[!-~]$/.test(ch) ? `"${ch}"` : 'a symbol');
+
 /**
- * `/stop@WardenBot too risky` -> `{ name: 'stop', rest: 'too risky' }`.
- * Undefined for plain text and for commands addressed to another bot in a group.
+ * `/stop@WardenBot too risky` -> a command `{ name: 'stop', rest: 'too risky' }`.
+ * `/pause!` -> malformed, with the problem named (it used to be silently ignored).
+ * `/stop!`, `/stop.`, `/stop,now` -> /stop: the kill switch is forgiving, an operator in a panic
+ * must not be refused over punctuation. Undefined for plain text and for commands addressed to
+ * another bot in a group.
  */
-export function splitCommand(text: string, botUsername: string): { name: string; rest: string } | undefined {
-  const m = /^\/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+([\s\S]*))?$/.exec(text.trim());
-  if (!m) return undefined;
+export function readCommandLine(text: string, botUsername: string): CommandLine | undefined {
+  const trimmed = text.trim();
+  const m = /^\/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?([\s\S]*)$/.exec(trimmed);
+  if (!m) {
+    // "/" then something no command starts with ("/ stop", "/!"): a command was meant, say so.
+    return trimmed.startsWith('/') ? { kind: 'malformed', command: 'malformed', problem: 'not a command: a command is / followed by its name, e.g. /status. Send /help for the list.' } : undefined;
+  }
   if (m[2] && m[2].toLowerCase() !== botUsername.toLowerCase()) return undefined;
-  return { name: m[1]!.toLowerCase(), rest: (m[3] ?? '').trim() };
+  const name = m[1]!.toLowerCase();
+  const tail = m[3] ?? '';
+  if (tail === '' || /^\s/.test(tail)) return { kind: 'command', name, rest: tail.trim() };
+  if (name === 'stop') {
+    return { kind: 'command', name, rest: tail.replace(/^[^\sA-Za-z0-9]+/, '').trim(), note: `Read "/stop${tail.slice(0, 1)}" as /stop.` };
+  }
+  const resolved = ALIASES[name] ?? name;
+  const ch = shown(tail.slice(0, 1));
+  const problem = isCommandName(resolved)
+    ? `/${name} followed by ${ch} is not a command: put a space after /${name}. Nothing was done.\nUsage: ${COMMANDS[resolved].usage}`
+    : `unknown command /${name.slice(0, 32)} (followed by ${ch}). Send /help for the list.`;
+  return { kind: 'malformed', command: isCommandName(resolved) ? resolved : name.slice(0, 32), problem };
+}
+
+/** The well-formed case of readCommandLine (kept for callers that only want commands). */
+export function splitCommand(text: string, botUsername: string): { name: string; rest: string } | undefined {
+  const line = readCommandLine(text, botUsername);
+  return line?.kind === 'command' && !line.note ? { name: line.name, rest: line.rest } : undefined;
 }
 
 function toArgs(spec: CommandSpec, rest: string): Args {

@@ -22,6 +22,7 @@ describe('alert catalogue', () => {
       circuit_breaker_triggered: ['CRITICAL', 5],
       daily_loss_limit: ['CRITICAL', 5],
       unauthorized_access: ['CRITICAL', 5],
+      unauthorized_operator_message: ['WARNING', 60],
       failover_occurred: ['CRITICAL', 15],
       margin_health_low: ['WARNING', 60],
       high_latency: ['WARNING', 60],
@@ -62,6 +63,8 @@ describe('incident severities', () => {
 
   it('maps alerts to incidents', () => {
     expect(ALERTS.unauthorized_access.incident).toBe('SEV-1');
+    // A refused Telegram message is a security event, never an incident (issue 13).
+    expect(ALERTS.unauthorized_operator_message.incident).toBeUndefined();
     expect(ALERTS.circuit_breaker_triggered.incident).toBe('SEV-2');
     expect(ALERTS.daily_report.incident).toBeUndefined();
   });

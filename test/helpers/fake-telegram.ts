@@ -290,22 +290,35 @@ function chatOf(chatId: number) {
   return chatId < 0 ? { id: chatId, type: 'supergroup' as const, title: 'ops' } : { id: chatId, type: 'private' as const, first_name: 'op' };
 }
 
-function userOf(s: Sender) {
-  return { id: s.userId, is_bot: false, first_name: 'op', ...(s.username ? { username: s.username } : {}) };
+function userOf(s: Sender, isBot = false) {
+  return { id: s.userId, is_bot: isBot, first_name: 'op', ...(s.username ? { username: s.username } : {}) };
+}
+
+export interface TextOptions {
+  /** Unix seconds; default now (the real clock). */
+  date?: number;
+  /** Makes it a forward of a message by this user id (what Telegram sets on a forwarded message). */
+  forwardedFrom?: number;
+  /** The sender is a bot account. */
+  isBot?: boolean;
 }
 
 /** A text message as Telegram delivers it, with the bot_command entity a client adds. */
-export function textUpdate(s: Sender, text: string): Update {
+export function textUpdate(s: Sender, text: string, opts: TextOptions = {}): Update {
   const command = /^\/\S+/.exec(text);
+  const date = opts.date ?? Math.floor(Date.now() / 1000);
   return {
     update_id: nextUpdateId++,
     message: {
       message_id: nextMessageId++,
-      date: Math.floor(Date.now() / 1000),
+      date,
       chat: chatOf(s.chatId),
-      from: userOf(s),
+      from: userOf(s, opts.isBot),
       text,
       ...(command ? { entities: [{ type: 'bot_command' as const, offset: 0, length: command[0].length }] } : {}),
+      ...(opts.forwardedFrom !== undefined
+        ? { forward_origin: { type: 'user' as const, date: date - 60, sender_user: { id: opts.forwardedFrom, is_bot: false, first_name: 'someone' } } }
+        : {}),
     },
   } as Update;
 }
