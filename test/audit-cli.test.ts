@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import type { AuditEvent } from '../adapters/audit/events';
+import { KmsHeadSigner } from '../adapters/audit/mac';
 import { S3AuditShipper } from '../adapters/audit/s3-shipper';
 import { AuditTrail } from '../adapters/audit/trail';
 import { motoClients } from './helpers/aws';
@@ -30,13 +31,19 @@ describe('warden audit init / verify', () => {
       config,
       `profile: paper\naws: { endpoint: "${inject('motoEndpoint')}", forcePathStyle: true, auditBucket: ${bucket} }\naudit: { shipToS3: true }\nsecrets: { provider: local-file }\n`,
     );
-    expect(await warden(config, 'audit', 'init')).toMatchObject({ code: 0, stdout: `created bucket ${bucket}: Object Lock COMPLIANCE, default retention 2555 days\n` });
-    expect((await warden(config, 'audit', 'init')).stdout).toContain(`checked bucket ${bucket}`);
+    expect(await warden(config, 'audit', 'init')).toMatchObject({
+      code: 0,
+      stdout: `created bucket ${bucket}: Object Lock COMPLIANCE, default retention 2555 days\ncreated KMS key alias/warden-audit-mac: HMAC_256 for audit chain heads\n`,
+    });
+    const again = (await warden(config, 'audit', 'init')).stdout;
+    expect(again).toContain(`checked bucket ${bucket}`);
+    expect(again).toContain('checked KMS key alias/warden-audit-mac');
 
-    const { s3 } = motoClients();
+    const { s3, kms } = motoClients();
+    const signer = new KmsHeadSigner(kms, 'alias/warden-audit-mac');
     // The desk side ships on the test clock (retain-until only moves further into moto's future);
     // the `warden` processes below judge locks by their own real clock.
-    const trail = await AuditTrail.open({ dir: join(dir, '.warden', 'audit'), shipper: new S3AuditShipper({ s3, bucket, now: testClock }), batchMaxEvents: 2, now: testClock });
+    const trail = await AuditTrail.open({ dir: join(dir, '.warden', 'audit'), shipper: new S3AuditShipper({ s3, bucket, now: testClock, signer }), batchMaxEvents: 2, now: testClock });
     for (let i = 0; i < 5; i++) {
       await trail.record({ type: 'config_change', actor: 'admin', data: { parameter: 'max_position_size_pct', old_value: `0.0${i}`, new_value: `0.0${i + 1}`, changed_by: 'admin', reason: 'test' } });
     }
@@ -44,16 +51,21 @@ describe('warden audit init / verify', () => {
     await trail.close();
     const ok = await warden(config, 'audit', 'verify');
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toBe(`OK: 5 events in 3 object(s) at s3://${bucket}/logs/; chain intact, every object locked\n`);
+    expect(ok.stdout).toBe(
+      `OK: 5 events in 3 object(s) in 1 writer chain(s) at s3://${bucket}/logs/; every chain intact, every object locked and its head MAC verified\n` +
+        `  ${trail.writer}: OK, 5 events in 3 object(s)\n`,
+    );
 
     const day = trail.events()[0]!.time.slice(0, 10);
-    const Key = `logs/${day}/000000000003-000000000004.jsonl`;
+    const Key = `logs/${trail.writer}/${day}/000000000003-000000000004.jsonl`;
     const altered = trail.events().slice(2, 4).map((e: AuditEvent) => (e.seq === 4 ? { ...e, actor: 'mallory' } : e));
     // Locked a day past real time: in force for the CLI's clock and moto's, so the rewrite, not the lock, is what verify reports.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: altered.map((e) => JSON.stringify(e)).join('\n'), ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }));
     const broken = await warden(config, 'audit', 'verify');
     expect(broken.code).toBe(1);
-    expect(broken.stdout).toMatch(new RegExp(`^BROKEN at ${Key} seq 4: object was rewritten: version \\S+ differs from the original\\n$`));
+    expect(broken.stdout).toMatch(
+      new RegExp(`^BROKEN: 1 of 1 writer chain\\(s\\) at s3://${bucket}/logs/\\n  ${trail.writer}: BROKEN at ${Key} seq 4: object was rewritten: version \\S+ differs from the original\\n$`),
+    );
   });
 
   it('verifies the paper spool and rejects a bad --from date naming the flag', async () => {

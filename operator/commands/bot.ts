@@ -27,7 +27,7 @@ export function registerBotCommands(program: Command, ctx: CliContext): void {
       const logger = createLogger({ name: 'warden-bot' });
       const aws = createAwsClients(config.aws);
       // The bot keeps its own spool beside the worker's: two writers never share a hash chain.
-      const audit = await openAuditTrail(config, { stateDir: `${loaded.stateDir}/bot`, s3: aws.s3, logger });
+      const audit = await openAuditTrail(config, { stateDir: `${loaded.stateDir}/bot`, s3: aws.s3, kms: aws.kms, logger, writer: 'bot' });
       const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: 'operator-bot' });
       const client = await connectClient(config.temporal);
       const desk = new TemporalDeskControl(client, config);
