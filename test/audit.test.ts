@@ -499,3 +499,38 @@ describe('visible outages', () => {
     await trail.close();
   });
 });
+
+describe('bounded memory during an outage', () => {
+  it('holds only a window of events in memory, ships the older ones from the file, in order, after a restart too', async () => {
+    let down = true;
+    const shipped: AuditEvent[] = [];
+    const shipper = { ship: async (batch: AuditEvent[]) => (down ? Promise.reject(new Error('S3 down')) : (shipped.push(...batch), 'k')) };
+    let nowMs = testNowMs();
+    const dir = tempDir();
+    const opts = { dir, shipper, now: () => new Date(nowMs), maxInMemory: 5, batchMaxEvents: 4, compactAfterShipped: 5, keepShipped: 2 };
+    const trail = await AuditTrail.open(opts);
+    const first = await trail.record(order(1));
+    nowMs += 60_000;
+    for (let i = 2; i <= 20; i++) await trail.record(order(i));
+    await expect(trail.shipNow()).rejects.toThrow('S3 down');
+    expect(trail.events().map((e) => e.seq)).toEqual([16, 17, 18, 19, 20]);
+    expect(trail.shippingStatus()).toMatchObject({ unshipped: 20, oldestUnshippedSeconds: 60 });
+    // Retried ids are remembered for the window only, and a retry inside it is still a no-op.
+    expect(await trail.record({ ...order(20), id: trail.events()[4]!.id })).toEqual(trail.events()[4]);
+    await trail.close();
+
+    const restarted = await AuditTrail.open(opts);
+    expect(restarted.events()).toHaveLength(5);
+    expect(restarted.shippingStatus()).toMatchObject({ unshipped: 20 });
+    down = false;
+    expect(await restarted.shipNow()).toBe(20);
+    expect(shipped.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(shipped[0]).toEqual(first);
+    expect(verifyEvents(shipped, 'shipped').ok).toBe(true);
+    // Shipped, the file was compacted down to the head line and the last kept events.
+    expect(readFileSync(join(dir, 'spool.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    const next = await restarted.record(order(21));
+    expect(next.prevHash).toBe(shipped[19]!.hash);
+    await restarted.close();
+  });
+});

@@ -27,6 +27,8 @@ export async function openAuditTrail(
     role: deps.writer,
     batchMaxEvents: config.audit.batchMaxEvents,
     onShippingTrouble: deps.onShippingTrouble,
+    // Shipped spools keep a bounded window in memory; paper's spool is its whole trail, kept whole.
+    maxInMemory: config.audit.shipToS3 ? 20_000 : undefined,
     shipper: config.audit.shipToS3
       ? new S3AuditShipper({
           s3: deps.s3,

@@ -33,6 +33,11 @@ export interface SpoolOptions {
   compactAfterShipped?: number;
   /** Shipped events kept after a compaction (recent evidence for incident reports). */
   keepShipped?: number;
+  /**
+   * Most events held in memory (the newest); older unshipped ones are read back from the file
+   * when shipped. Unset keeps every event (the paper profile, whose spool is the whole trail).
+   */
+  maxInMemory?: number;
 }
 
 /**
@@ -51,7 +56,16 @@ export class AuditSpool {
     private anchor: ChainHead,
     private shippedSeq: number,
     private readonly opts: SpoolOptions,
-  ) {}
+  ) {
+    this.last = events.length ? { seq: events[events.length - 1]!.seq, hash: events[events.length - 1]!.hash } : anchor;
+    this.trim();
+  }
+
+  private last: ChainHead;
+  /** The head just before `events[0]` once older events left memory. */
+  private windowBase?: ChainHead;
+  /** Time of the first unshipped event when it is no longer in memory. */
+  private oldestOnDisk?: string;
 
   static async open(dir: string, opts: SpoolOptions = {}): Promise<AuditSpool> {
     mkdirSync(dir, { recursive: true });
@@ -84,22 +98,55 @@ export class AuditSpool {
   }
 
   get head(): ChainHead {
-    const last = this.events[this.events.length - 1];
-    return last ? { seq: last.seq, hash: last.hash } : this.anchor;
+    return this.last;
   }
 
-  /** The head the first kept event follows: genesis, or where the last compaction cut. */
+  /** The head the first event in memory follows: genesis, where the last compaction cut, or where memory starts. */
   get base(): ChainHead {
-    return this.anchor;
+    return this.windowBase ?? this.anchor;
+  }
+
+  /** Events written but not yet shipped (seqs are contiguous, so no scan). */
+  get unshippedCount(): number {
+    return Math.max(0, this.last.seq - this.shippedSeq);
+  }
+
+  /** The first unshipped event's time, from memory or from the last read of the file. */
+  get oldestUnshippedTime(): string | undefined {
+    if (!this.unshippedCount) return undefined;
+    return this.events.find((e) => e.seq === this.shippedSeq + 1)?.time ?? this.oldestOnDisk;
+  }
+
+  /** The next batch to ship, from memory, or from the file when it starts before memory does. */
+  async unshippedBatch(max: number): Promise<AuditEvent[]> {
+    const from = this.shippedSeq + 1;
+    if (from > this.last.seq) return [];
+    const first = this.events[0];
+    if (first && first.seq <= from) return this.events.slice(from - first.seq, from - first.seq + max);
+    const text = await readFile(join(this.dir, 'spool.jsonl'), 'utf8');
+    const batch: AuditEvent[] = [];
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('{"$head"')) continue;
+      const e = JSON.parse(line) as AuditEvent;
+      if (e.seq >= from && batch.length < max) batch.push(e);
+    }
+    this.oldestOnDisk = batch[0]?.time;
+    return batch;
+  }
+
+  /** Drops the oldest events from memory beyond `maxInMemory`; they stay in the file. */
+  private trim(): void {
+    const max = this.opts.maxInMemory;
+    if (max === undefined || this.events.length <= max) return;
+    const dropped = this.events.splice(0, this.events.length - max);
+    const lastDropped = dropped[dropped.length - 1]!;
+    this.windowBase = { seq: lastDropped.seq, hash: lastDropped.hash };
+    const firstUnshipped = dropped.find((e) => e.seq === this.shippedSeq + 1);
+    if (firstUnshipped) this.oldestOnDisk = firstUnshipped.time;
   }
 
   get lastShippedSeq(): number {
     return this.shippedSeq;
-  }
-
-  unshipped(): AuditEvent[] {
-    const first = this.events.findIndex((e) => e.seq > this.shippedSeq);
-    return first < 0 ? [] : this.events.slice(first);
   }
 
   /** Appends a batch with one write and one fsync (group commit). */
@@ -108,6 +155,9 @@ export class AuditSpool {
     await this.file.appendFile(batch.map((e) => `${JSON.stringify(e)}\n`).join(''));
     await this.file.datasync();
     this.events.push(...batch);
+    const last = batch[batch.length - 1]!;
+    this.last = { seq: last.seq, hash: last.hash };
+    this.trim();
   }
 
   /** Records that everything up to `seq` is in S3; atomic so a crash never loses the mark. */
@@ -121,7 +171,11 @@ export class AuditSpool {
 
   /** Drops shipped events beyond `keepShipped` once `compactAfterShipped` of them sit in the file. */
   private async compactIfDue(): Promise<void> {
-    const threshold = this.opts.compactAfterShipped ?? 10_000;
+    // Never above the memory window, or shipped events would leave memory before they could be compacted away.
+    const threshold = Math.min(this.opts.compactAfterShipped ?? 10_000, this.opts.maxInMemory ?? Infinity);
+    // Only while every unshipped event is in memory: the rewrite keeps what memory holds.
+    const first = this.events[0];
+    if (!first || first.seq > this.shippedSeq + 1) return;
     const shipped = this.events.filter((e) => e.seq <= this.shippedSeq).length;
     if (shipped < threshold) return;
     const drop = shipped - Math.min(this.opts.keepShipped ?? 1000, shipped);
@@ -138,6 +192,7 @@ export class AuditSpool {
     this.file = await open(path, 'a+');
     this.events.splice(0, drop);
     this.anchor = anchor;
+    this.windowBase = undefined;
   }
 
   close(): Promise<void> {

@@ -53,6 +53,8 @@ export interface AuditTrailOptions {
   troubleAfterMs?: number;
   compactAfterShipped?: number;
   keepShipped?: number;
+  /** Most events (and retry ids) held in memory; unset keeps all (paper). */
+  maxInMemory?: number;
 }
 
 interface Pending {
@@ -90,7 +92,12 @@ export class AuditTrail implements AuditRecorder {
   }
 
   static async open(opts: AuditTrailOptions): Promise<AuditTrail> {
-    const spool = await AuditSpool.open(opts.dir, { role: opts.role, compactAfterShipped: opts.compactAfterShipped, keepShipped: opts.keepShipped });
+    const spool = await AuditSpool.open(opts.dir, {
+      role: opts.role,
+      compactAfterShipped: opts.compactAfterShipped,
+      keepShipped: opts.keepShipped,
+      maxInMemory: opts.maxInMemory,
+    });
     return new AuditTrail(spool, opts);
   }
 
@@ -150,6 +157,8 @@ export class AuditTrail implements AuditRecorder {
       await this.spool.append(sealed);
       sealed.forEach((e, i) => {
         this.byId.set(e.id, e);
+        // Retry ids are kept for the events memory holds: a retry comes within minutes, not 20,000 events later.
+        if (this.opts.maxInMemory !== undefined && this.byId.size > this.opts.maxInMemory) this.byId.delete(this.byId.keys().next().value!);
         this.inFlight.delete(e.id);
         batch[i]!.resolve(e);
       });
@@ -175,8 +184,7 @@ export class AuditTrail implements AuditRecorder {
     const max = this.opts.batchMaxEvents ?? 1000;
     let shipped = 0;
     try {
-      for (let pending = this.spool.unshipped(); pending.length; pending = this.spool.unshipped()) {
-        const batch = pending.slice(0, max);
+      for (let batch = await this.spool.unshippedBatch(max); batch.length; batch = await this.spool.unshippedBatch(max)) {
         await shipper.ship(batch, this.spool.writer);
         await this.spool.markShipped(batch[batch.length - 1]!.seq);
         shipped += batch.length;
@@ -226,8 +234,8 @@ export class AuditTrail implements AuditRecorder {
   }
 
   shippingStatus(): ShippingStatus {
-    const oldest = this.spool.unshipped()[0];
-    const age = oldest ? Math.max(0, (this.now().getTime() - Date.parse(oldest.time)) / 1000) : 0;
+    const oldest = this.spool.oldestUnshippedTime;
+    const age = oldest ? Math.max(0, (this.now().getTime() - Date.parse(oldest)) / 1000) : 0;
     return { unshipped: this.pendingCount, oldestUnshippedSeconds: age, consecutiveFailures: this.failures, keyConflicts: this.keyConflicts };
   }
 
@@ -243,7 +251,7 @@ export class AuditTrail implements AuditRecorder {
   }
 
   get pendingCount(): number {
-    return this.spool.unshipped().length;
+    return this.spool.unshippedCount;
   }
 
   get head(): { seq: number; hash: string } {
