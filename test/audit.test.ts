@@ -431,6 +431,30 @@ describe('per-writer chains, signed heads and delivery by content (moto S3 + KMS
       [trail.writer, true, 1],
     ]);
     await trail.close();
+
+    // A spool from before per-writer keys (events 1-2 shipped to the legacy keys) goes on under its new prefix, continuing the legacy chain.
+    const old = tempDir();
+    writeFileSync(join(old, 'spool.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    writeFileSync(join(old, 'shipped.json'), JSON.stringify({ lastShippedSeq: 2 }));
+    const upgraded = await AuditTrail.open({ now: testClock, dir: old, role: 'worker', shipper: shipperFor(bucket) });
+    expect(await upgraded.record(order(3))).toMatchObject({ seq: 3, prevHash: events[1]!.hash });
+    expect(await upgraded.shipNow()).toBe(1);
+    const after = await verify(s3, bucket, 'logs', {}, signer);
+    expect(after.ok).toBe(true);
+    expect(after.chains!.find((c) => c.writer === upgraded.writer)).toMatchObject({ ok: true, events: 1 });
+    await upgraded.close();
+
+    // A chain that starts mid-way without continuing the legacy head has lost its beginning.
+    const bucket2 = 'warden-audit-legacy-cut';
+    await initAuditBucket(s3, bucket2, 30);
+    const cut = tempDir();
+    writeFileSync(join(cut, 'spool.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    writeFileSync(join(cut, 'shipped.json'), JSON.stringify({ lastShippedSeq: 2 }));
+    const orphan = await AuditTrail.open({ now: testClock, dir: cut, role: 'worker', shipper: shipperFor(bucket2) });
+    await orphan.record(order(3));
+    await orphan.shipNow();
+    expect((await verify(s3, bucket2, 'logs', {}, signer)).firstBreak).toMatchObject({ seq: 1, problem: 'sequence gap: expected 1, found 3 (event removed)' });
+    await orphan.close();
   });
 
   it('compaction keeps the spool small and the chain continuous across restarts and S3', async () => {
