@@ -1,3 +1,4 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsConfig } from '../config/schema';
@@ -5,6 +6,8 @@ import type { AwsConfig } from '../config/schema';
 export interface AwsClients {
   s3: S3Client;
   secrets: SecretsManagerClient;
+  /** Signs audit chain heads (GenerateMac/VerifyMac). */
+  kms: KMSClient;
 }
 
 /**
@@ -24,5 +27,6 @@ export function createAwsClients(aws: AwsConfig, credentials?: S3ClientConfig['c
   return {
     s3: new S3Client({ ...common, forcePathStyle: aws.forcePathStyle }),
     secrets: new SecretsManagerClient(common),
+    kms: new KMSClient(common),
   };
 }

@@ -17,12 +17,36 @@ export interface DeskMetrics {
   exchangeErrors: Counter<'exchange' | 'kind'>;
   exchangeRequests: Counter<'exchange'>;
   ordersFilled: Counter<'exchange' | 'symbol'>;
+  auditUnshipped: Gauge;
+  auditOldestUnshippedSeconds: Gauge;
+  auditShipFailures: Gauge;
+  auditKeyConflicts: Gauge;
+  /** Points the audit gauges at a trail; they read it at each scrape. */
+  watchAudit(source: () => AuditShippingView): void;
+}
+
+/** The part of the audit trail's shipping status the gauges show (structural: metrics do not depend on the trail). */
+export interface AuditShippingView {
+  unshipped: number;
+  oldestUnshippedSeconds: number;
+  consecutiveFailures: number;
+  keyConflicts: number;
 }
 
 export function createMetrics(): DeskMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let audit: (() => AuditShippingView) | undefined;
+  const auditGauge = (name: string, help: string, pick: (v: AuditShippingView) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(audit ? pick(audit()) : 0);
+      },
+    });
   return {
     registry,
     ordersPlaced: new Counter({ name: 'trading_orders_placed_total', help: 'Total orders placed', labelNames: ['exchange', 'symbol'], registers }),
@@ -43,6 +67,13 @@ export function createMetrics(): DeskMetrics {
     exchangeErrors: new Counter({ name: 'trading_exchange_errors_total', help: 'Exchange API errors by mapped kind', labelNames: ['exchange', 'kind'], registers }),
     exchangeRequests: new Counter({ name: 'trading_exchange_requests_total', help: 'Exchange API requests', labelNames: ['exchange'], registers }),
     ordersFilled: new Counter({ name: 'trading_orders_filled_total', help: 'Orders seen filled', labelNames: ['exchange', 'symbol'], registers }),
+    auditUnshipped: auditGauge('warden_audit_unshipped_events', 'Audit events spooled but not yet in the WORM bucket', (v) => v.unshipped),
+    auditOldestUnshippedSeconds: auditGauge('warden_audit_oldest_unshipped_seconds', 'Age of the oldest audit event not yet shipped', (v) => v.oldestUnshippedSeconds),
+    auditShipFailures: auditGauge('warden_audit_ship_consecutive_failures', 'Consecutive failed audit shipping attempts', (v) => v.consecutiveFailures),
+    auditKeyConflicts: auditGauge('warden_audit_key_conflicts', 'Shipping attempts that found other content at an audit key (alarm)', (v) => v.keyConflicts),
+    watchAudit(source) {
+      audit = source;
+    },
   };
 }
 

@@ -75,6 +75,13 @@ export const AwsConfig = z
     forcePathStyle: z.boolean().default(false),
     auditBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, { error: 'must be a valid S3 bucket name' }).default('warden-audit-logs'),
     secretsPrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]+$/).default('warden'),
+    /** The KMS HMAC_256 key that MACs each shipped audit object's chain head (`warden audit init` creates it on an emulator). */
+    auditMacKeyId: z
+      .string()
+      .regex(/^(alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/, {
+        error: 'must be a KMS key id, key ARN, alias/<name> or alias ARN',
+      })
+      .default('alias/warden-audit-mac'),
   })
   .strict();
 

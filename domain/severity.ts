@@ -74,6 +74,7 @@ export const ALERT_NAMES = [
   'rotation_due',
   'unknown_orders',
   'incident_update',
+  'audit_shipping',
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -113,6 +114,8 @@ export const ALERTS: Readonly<Record<AlertName, AlertDefinition>> = {
   unknown_orders: def('unknown_orders', 'WARNING', 'Unknown orders found by reconciliation', { incident: 'SEV-3' }),
   // The incident runbook's own messages: they belong to an open incident and never open another.
   incident_update: def('incident_update', 'CRITICAL', 'Incident'),
+  // Events stay safe in the spool during an S3 outage, but the WORM copy lags; a key holding other bytes is raised CRITICAL.
+  audit_shipping: def('audit_shipping', 'WARNING', 'Audit trail not shipping to S3'),
 };
 
 // ---- alerts and dedup keys --------------------------------------------------------

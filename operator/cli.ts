@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/paths';
 import type { LoadedConfig } from '../config/load';
+import type { AuditRecorder, AuditTrail } from '../adapters/audit';
 import type { DeskControl } from '../clients/desk-control';
 import { COMMANDS, type CommandGroup, type CommandName } from './command-index';
 
@@ -8,6 +9,35 @@ import { COMMANDS, type CommandGroup, type CommandName } from './command-index';
 export interface CliContext {
   config(): LoadedConfig;
   out: (line: string) => void;
+  /** The CLI's own audit trail, opened on first use (absent in in-process tests that do not need one). */
+  audit?: () => Promise<AuditRecorder>;
+}
+
+/** Operator actions: each writes an `operator_command` event (and its secret reads) to the CLI's trail. */
+const AUDITED_COMMANDS = new Set([
+  'stop',
+  'pause',
+  'resume',
+  'approve',
+  'reject',
+  'incident declare',
+  'incident ack',
+  'incident false-positive',
+  'incident contain',
+  'incident findings',
+  'incident resume',
+  'secrets stage',
+  'keys audit',
+  'preflight',
+  'rotation staged',
+  'rotation revoked',
+]);
+
+/** The audited action this process runs, and its trail once opened. */
+interface CliAudit {
+  action?: { command: string; args: readonly string[]; opts: Record<string, unknown> };
+  trail?: Promise<AuditTrail>;
+  open(): Promise<AuditTrail>;
 }
 
 type Register = (program: Command, ctx: CliContext) => void;
@@ -33,26 +63,47 @@ const GROUPS: Record<CommandGroup, Loader[]> = {
   tools: [async () => (await import('./commands/tools')).registerToolCommands],
 };
 
-function baseProgram(out: (line: string) => void): { program: Command; ctx: CliContext } {
+function baseProgram(out: (line: string) => void): { program: Command; ctx: CliContext; audit: CliAudit } {
   const program = new Command('warden')
     .description('Warden: a durable, security-first crypto trading desk on Temporal')
     .option('-c, --config <path>', 'config file (YAML or JSON)', process.env.WARDEN_CONFIG ?? DEFAULT_CONFIG_PATH)
     .showHelpAfterError()
     .exitOverride();
   let loaded: LoadedConfig | undefined;
+  const audit: CliAudit = {
+    open: () => (audit.trail ??= import('./cli-audit').then((m) => m.openCliTrail(ctx.config()))),
+  };
   const ctx: CliContext = {
     config: () => {
       if (!loaded) throw new Error('config requested before the command loaded it');
       return loaded;
     },
     out,
+    audit: () => audit.open(),
   };
   // Loaded before the action runs (zod and yaml cost tens of ms, which `--help` never pays).
-  program.hook('preAction', async () => {
+  program.hook('preAction', async (_program, action) => {
     const { loadConfig } = await import('../config/load');
     loaded ??= loadConfig(program.opts<{ config: string }>().config);
+    const path: string[] = [];
+    for (let c: Command | null = action; c && c !== program; c = c.parent) path.unshift(c.name());
+    if (AUDITED_COMMANDS.has(path.join(' '))) audit.action = { command: path.join(' '), args: action.args, opts: action.opts() };
   });
-  return { program, ctx };
+  return { program, ctx, audit };
+}
+
+/** Writes the action's outcome to the CLI's trail; a trail that cannot be written is said, not hidden. */
+async function finishAudit(audit: CliAudit, failure: unknown): Promise<void> {
+  if (!audit.action && !audit.trail) return;
+  try {
+    const m = await import('./cli-audit');
+    const trail = await audit.open();
+    if (audit.action) await m.recordCliAction(trail, audit.action, failure, Number(process.exitCode ?? 0));
+    await m.closeCliTrail(trail);
+  } catch (err) {
+    console.error(`warden: the action was NOT written to the CLI audit trail: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
 }
 
 async function register(program: Command, ctx: CliContext, groups: Iterable<CommandGroup>): Promise<void> {
@@ -92,14 +143,16 @@ async function temporalDesk(ctx: CliContext): Promise<DeskControl & { close(): P
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const { program, ctx } = baseProgram((l) => console.log(l));
+  const { program, ctx, audit } = baseProgram((l) => console.log(l));
   const name = requestedCommand(argv.slice(2));
   const entry = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
   if (entry) await register(program, ctx, [entry.group]);
   else for (const [cmd, { summary }] of Object.entries(COMMANDS)) program.command(cmd).description(summary);
-  try {
-    await program.parseAsync(argv);
-  } catch (err) {
+  let failure: unknown;
+  await program.parseAsync(argv).catch((err: unknown) => (failure = err ?? new Error('unknown failure')));
+  await finishAudit(audit, failure);
+  if (failure !== undefined) {
+    const err = failure;
     if (err instanceof CommanderError) process.exit(err.exitCode);
     const { ConfigError } = await import('../config/load');
     if (err instanceof ConfigError) {

@@ -64,7 +64,7 @@ export async function openDirectCanceller(
   ]);
   const { config, stateDir } = loaded;
   const aws = createAwsClients(config.aws);
-  const trail = opts.audit ? undefined : await openAuditTrail(config, { stateDir: `${stateDir}/cli`, s3: aws.s3, logger: createLogger({ name: 'warden-cli' }) });
+  const trail = opts.audit ? undefined : await openAuditTrail(config, { stateDir: `${stateDir}/cli`, s3: aws.s3, kms: aws.kms, logger: createLogger({ name: 'warden-cli' }), writer: 'cli' });
   const audit = opts.audit ?? trail!;
   const secrets = createSecretsStore(config, { stateDir, secretsClient: aws.secrets, audit, accessedBy: opts.accessedBy });
   const gateways = new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' });

@@ -10,6 +10,9 @@ import { parse, stringify } from 'yaml';
 import { buildProgram } from '../operator/cli';
 import { COMMANDS } from '../operator/command-index';
 import { DEFAULT_CONFIG_PATH } from '../config/paths';
+import { userInfo } from 'node:os';
+import { AuditTrail } from '../adapters/audit/trail';
+import { verifyEvents } from '../adapters/audit/verify';
 
 const run = promisify(execFile);
 const FORBID = join(import.meta.dirname, 'fixtures', 'forbid-worker-import.mjs');
@@ -76,5 +79,27 @@ describe('the CLI loads lazily and client commands never load the worker', () =>
     expect(r.stderr).not.toContain('FORBIDDEN_IMPORT');
     // It got as far as Temporal: success, or a Temporal answer such as "workflow not found".
     expect(r.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+  });
+
+  it("every operator action run above is on the CLI's own trail, read-only commands are not", async () => {
+    // Runs after the commands above (one file runs its tests in order): stop, pause and resume each left an event.
+    const trail = await AuditTrail.open({ dir: join(dir, 'state', 'cli', 'audit') });
+    const commands = trail.events().filter((e) => e.type === 'operator_command');
+    expect(verifyEvents(trail.events(), 'cli spool').ok).toBe(true);
+    expect(trail.writer).toMatch(/^cli-/);
+    await trail.close();
+    expect(commands.map((e) => e.data.command)).toEqual(['stop', 'pause', 'resume']);
+    const me = `cli:${userInfo().username}`;
+    for (const e of commands) expect(e).toMatchObject({ actor: me, data: { operator: me, channel: 'cli', outcome: expect.stringMatching(/^(accepted|failed)$/) } });
+    expect(commands[0]!.data.detail).toContain('cli layering test');
+
+    // Secret reads go to the same trail (not stderr), followed by the command that made them.
+    await run('node', ['bin/warden.js', '--config', config, 'keys', 'audit']).catch(() => undefined);
+    const after = await AuditTrail.open({ dir: join(dir, 'state', 'cli', 'audit') });
+    const fresh = after.events().slice(trail.events().length);
+    await after.close();
+    expect(fresh.map((e) => e.type)).toEqual([...Array.from({ length: fresh.length - 1 }, () => 'secret_access'), 'operator_command']);
+    expect(fresh.length).toBeGreaterThan(1);
+    expect(fresh.at(-1)).toMatchObject({ data: { command: 'keys audit', outcome: 'failed' } });
   });
 });

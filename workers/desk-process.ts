@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../adapters/logger';
 import { createMetrics, startMetricsServer, type MetricsServer } from '../adapters/metrics';
 import { createAwsClients } from '../adapters/aws';
 import { openAuditTrail } from '../adapters/audit';
+import { shippingAlert } from './audit-alerts';
 import { createSecretsStore } from '../adapters/secrets';
 import { AlertRouter, LogAlertChannel } from '../adapters/alerts/router';
 import { CcxtGatewayProvider } from '../adapters/exchange/provider';
@@ -36,7 +37,21 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
   const metrics = createMetrics();
   const workerIdentity = defaultWorkerIdentity();
   const aws = createAwsClients(config.aws);
-  const audit = await openAuditTrail(config, { stateDir: loaded.stateDir, s3: aws.s3, logger });
+  // Shipping trouble is alerted through the router, built below with this trail as its audit.
+  let alertRouter: AlertRouter | undefined;
+  const audit = await openAuditTrail(config, {
+    stateDir: loaded.stateDir,
+    s3: aws.s3,
+    kms: aws.kms,
+    logger,
+    writer: 'worker',
+    onShippingTrouble: (t) => {
+      const alert = shippingAlert(t);
+      logger.warn({ trouble: t }, alert?.message ?? 'audit shipping recovered');
+      if (alert && alertRouter) void alertRouter.route(alert, workerIdentity).catch((err: unknown) => logger.error({ err }, 'audit shipping alert not delivered'));
+    },
+  });
+  metrics.watchAudit(() => audit.shippingStatus());
   const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: workerIdentity });
   const gateways = new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' });
   const client = await connectClient(config.temporal);
@@ -47,6 +62,7 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
     logger,
     onIncident: (alert) => desk.incident.openFromAlert(alert),
   });
+  alertRouter = alerts;
   const reports = config.audit.shipToS3
     ? new S3ReportStore({ s3: aws.s3, bucket: config.aws.auditBucket, retentionDays: config.audit.retentionDays.audit })
     : new LocalReportStore(join(loaded.stateDir, 'reports'));

@@ -221,10 +221,16 @@ export interface SecurityIo {
  * Secrets, gateways and the rotator for an in-process command. A paper account
  * without a baseUrl is the local simulator (as `warden dev` wires it), never the real venue.
  */
-export function openSecurityIo(loaded: LoadedConfig, accessedBy: string, logger: Logger = createLogger({ destination: process.stderr })): SecurityIo {
+export function openSecurityIo(
+  loaded: LoadedConfig,
+  accessedBy: string,
+  logger: Logger = createLogger({ destination: process.stderr }),
+  /** Where secret reads are audited: the CLI's trail; the log only when no trail is at hand. */
+  audit: AuditRecorder = new LogAuditRecorder(logger),
+): SecurityIo {
   const { config } = loaded;
   const aws = createAwsClients(config.aws);
-  const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit: new LogAuditRecorder(logger), accessedBy });
+  const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy });
   const accounts = config.exchanges.map((x) => (x.baseUrl || config.profile !== 'paper' ? x : { ...x, baseUrl: `http://127.0.0.1:${DEFAULT_SIM_PORT}` }));
   const gateways = new CcxtGatewayProvider({ secrets, accounts, enableRateLimit: config.profile === 'production', timeoutMs: 10_000 });
   return { aws, secrets, gateways, rotator: createSecretRotator(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets }), logger };

@@ -4,16 +4,36 @@ import type { Logger } from '../logger';
 import { sanitize } from '../redact';
 import { seal } from './chain';
 import { AuditEventInputSchema, type AuditEvent, type AuditEventInput } from './events';
-import { AuditSpool } from './spool';
+import { AuditKeyConflictError } from './s3-shipper';
+import { AuditSpool, type WriterRole } from './spool';
 
 /** Anything that records audit events; activities and adapters depend on this, not on the trail. */
 export interface AuditRecorder {
   record(input: AuditEventInput): Promise<AuditEvent>;
 }
 
-/** Where shipped batches go (S3 with Object Lock in production). Returns the object key. */
+/** Where shipped batches go (S3 with Object Lock in production), under the writer's own chain. Returns the object key. */
 export interface AuditShipper {
-  ship(batch: AuditEvent[]): Promise<string>;
+  ship(batch: AuditEvent[], writer: string): Promise<string>;
+}
+
+/**
+ * What the trail reports when shipping goes wrong: an outage past the threshold
+ * (once per outage), a key holding other content (every time: it is an alarm),
+ * and the recovery of an outage it reported.
+ */
+export type ShippingTrouble =
+  | { kind: 'outage'; writer: string; failures: number; sinceMs: number; unshipped: number; error: string }
+  | { kind: 'conflict'; writer: string; key: string; unshipped: number; error: string }
+  | { kind: 'recovered'; writer: string; failures: number; sinceMs: number };
+
+/** The trail's shipping state, for metrics. */
+export interface ShippingStatus {
+  unshipped: number;
+  /** Seconds since the oldest unshipped event's time; 0 when none. */
+  oldestUnshippedSeconds: number;
+  consecutiveFailures: number;
+  keyConflicts: number;
 }
 
 export interface AuditTrailOptions {
@@ -24,6 +44,17 @@ export interface AuditTrailOptions {
   logger?: Logger;
   /** Most events per shipped object. */
   batchMaxEvents?: number;
+  /** Which kind of process writes this chain; the spool's writer id starts with it. */
+  role?: WriterRole;
+  onShippingTrouble?: (trouble: ShippingTrouble) => void;
+  /** An outage is reported after this many consecutive failed attempts... */
+  troubleAfterFailures?: number;
+  /** ...or once it has lasted this long, whichever comes first. */
+  troubleAfterMs?: number;
+  compactAfterShipped?: number;
+  keepShipped?: number;
+  /** Most events (and retry ids) held in memory; unset keeps all (paper). */
+  maxInMemory?: number;
 }
 
 interface Pending {
@@ -46,6 +77,10 @@ export class AuditTrail implements AuditRecorder {
   private readonly inFlight = new Map<string, Promise<AuditEvent>>();
   private readonly host: string;
   private readonly now: () => Date;
+  private failures = 0;
+  private failingSince?: number;
+  private outageReported = false;
+  private keyConflicts = 0;
 
   private constructor(
     private readonly spool: AuditSpool,
@@ -57,7 +92,18 @@ export class AuditTrail implements AuditRecorder {
   }
 
   static async open(opts: AuditTrailOptions): Promise<AuditTrail> {
-    return new AuditTrail(await AuditSpool.open(opts.dir), opts);
+    const spool = await AuditSpool.open(opts.dir, {
+      role: opts.role,
+      compactAfterShipped: opts.compactAfterShipped,
+      keepShipped: opts.keepShipped,
+      maxInMemory: opts.maxInMemory,
+    });
+    return new AuditTrail(spool, opts);
+  }
+
+  /** This chain's writer id (role, host and a random id kept in the spool directory). */
+  get writer(): string {
+    return this.spool.writer;
   }
 
   record(input: AuditEventInput): Promise<AuditEvent> {
@@ -111,6 +157,8 @@ export class AuditTrail implements AuditRecorder {
       await this.spool.append(sealed);
       sealed.forEach((e, i) => {
         this.byId.set(e.id, e);
+        // Retry ids are kept for the events memory holds: a retry comes within minutes, not 20,000 events later.
+        if (this.opts.maxInMemory !== undefined && this.byId.size > this.opts.maxInMemory) this.byId.delete(this.byId.keys().next().value!);
         this.inFlight.delete(e.id);
         batch[i]!.resolve(e);
       });
@@ -135,13 +183,60 @@ export class AuditTrail implements AuditRecorder {
     if (!shipper) return 0;
     const max = this.opts.batchMaxEvents ?? 1000;
     let shipped = 0;
-    for (let pending = this.spool.unshipped(); pending.length; pending = this.spool.unshipped()) {
-      const batch = pending.slice(0, max);
-      await shipper.ship(batch);
-      await this.spool.markShipped(batch[batch.length - 1]!.seq);
-      shipped += batch.length;
+    try {
+      for (let batch = await this.spool.unshippedBatch(max); batch.length; batch = await this.spool.unshippedBatch(max)) {
+        await shipper.ship(batch, this.spool.writer);
+        await this.spool.markShipped(batch[batch.length - 1]!.seq);
+        shipped += batch.length;
+      }
+    } catch (err) {
+      this.noteFailure(err);
+      throw err;
     }
+    this.noteSuccess();
     return shipped;
+  }
+
+  private noteFailure(err: unknown): void {
+    const now = this.now().getTime();
+    this.failures += 1;
+    this.failingSince ??= now;
+    const error = sanitize(err instanceof Error ? err.message : String(err)).slice(0, 300);
+    const base = { writer: this.spool.writer, unshipped: this.pendingCount, error };
+    if (err instanceof AuditKeyConflictError) {
+      this.keyConflicts += 1;
+      this.report({ kind: 'conflict', key: err.key, ...base });
+      return;
+    }
+    const sinceMs = now - this.failingSince;
+    if (!this.outageReported && (this.failures >= (this.opts.troubleAfterFailures ?? 3) || sinceMs >= (this.opts.troubleAfterMs ?? 5 * 60_000))) {
+      this.outageReported = true;
+      this.report({ kind: 'outage', failures: this.failures, sinceMs, ...base });
+    }
+  }
+
+  private noteSuccess(): void {
+    if (this.outageReported && this.failingSince !== undefined) {
+      this.report({ kind: 'recovered', writer: this.spool.writer, failures: this.failures, sinceMs: this.now().getTime() - this.failingSince });
+    }
+    this.failures = 0;
+    this.failingSince = undefined;
+    this.outageReported = false;
+  }
+
+  /** A throwing callback must not turn a shipping failure into a different one. */
+  private report(trouble: ShippingTrouble): void {
+    try {
+      this.opts.onShippingTrouble?.(trouble);
+    } catch (err) {
+      this.opts.logger?.warn({ err }, 'audit shipping trouble callback failed');
+    }
+  }
+
+  shippingStatus(): ShippingStatus {
+    const oldest = this.spool.oldestUnshippedTime;
+    const age = oldest ? Math.max(0, (this.now().getTime() - Date.parse(oldest)) / 1000) : 0;
+    return { unshipped: this.pendingCount, oldestUnshippedSeconds: age, consecutiveFailures: this.failures, keyConflicts: this.keyConflicts };
   }
 
   /** Ships on an interval; a failed attempt is logged and retried on the next tick. */
@@ -156,14 +251,19 @@ export class AuditTrail implements AuditRecorder {
   }
 
   get pendingCount(): number {
-    return this.spool.unshipped().length;
+    return this.spool.unshippedCount;
   }
 
   get head(): { seq: number; hash: string } {
     return this.spool.head;
   }
 
-  /** Every event in the spool, oldest first (the paper profile's whole trail). */
+  /** The head the first event in `events()` follows (genesis unless the spool was compacted). */
+  get base(): { seq: number; hash: string } {
+    return this.spool.base;
+  }
+
+  /** Every event in the spool, oldest first: the paper profile's whole trail, the recent part once compacted. */
   events(): readonly AuditEvent[] {
     return this.spool.events;
   }

@@ -4,9 +4,10 @@ import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { createAwsClients } from '../../adapters/aws';
 import { initAuditBucket } from '../../adapters/audit/bucket';
+import { KmsHeadSigner, initAuditMacKey } from '../../adapters/audit/mac';
 import { logPrefix } from '../../adapters/audit/s3-shipper';
 import { AuditTrail } from '../../adapters/audit/trail';
-import { verifyEvents, verifyS3Trail, type VerifyResult } from '../../adapters/audit/verify';
+import { verifyEvents, verifyS3Trail, type TrailBreak, type VerifyResult } from '../../adapters/audit/verify';
 
 function isoDate(flag: string) {
   return (value: string): string => {
@@ -23,12 +24,15 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
 
   audit
     .command('init')
-    .description('create or check the audit bucket: Object Lock, versioning, COMPLIANCE default retention')
+    .description('create or check the audit bucket (Object Lock, versioning, COMPLIANCE default retention) and the KMS key that MACs chain heads')
     .action(async () => {
       const { config } = ctx.config();
-      const { s3 } = createAwsClients(config.aws);
+      const { s3, kms } = createAwsClients(config.aws);
       const r = await initAuditBucket(s3, config.aws.auditBucket, config.audit.retentionDays.audit);
       ctx.out(`${r.created ? 'created' : 'checked'} bucket ${r.bucket}: Object Lock ${r.mode}, default retention ${r.retentionDays} days`);
+      // Production keys are created by whoever owns the KMS policy (who may GenerateMac is the point); an emulator or paper desk gets one here.
+      const k = await initAuditMacKey(kms, config.aws.auditMacKeyId, config.profile !== 'production' || !!config.aws.endpoint);
+      ctx.out(`${k.created ? 'created' : 'checked'} KMS key ${k.keyId}: HMAC_256 for audit chain heads`);
     });
 
   audit
@@ -43,21 +47,38 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       let result: VerifyResult;
       let where: string;
       if (config.audit.shipToS3) {
-        const { s3 } = createAwsClients(config.aws);
+        const { s3, kms } = createAwsClients(config.aws);
         where = `s3://${config.aws.auditBucket}/${logPrefix('audit')}/`;
-        result = await verifyS3Trail(s3, config.aws.auditBucket, logPrefix('audit'), { from: opts.from, to: opts.to });
+        result = await verifyS3Trail(s3, config.aws.auditBucket, logPrefix('audit'), {
+          range: { from: opts.from, to: opts.to },
+          signer: new KmsHeadSigner(kms, config.aws.auditMacKeyId),
+        });
       } else {
         const trail = await AuditTrail.open({ dir: join(loaded.stateDir, 'audit') });
         where = join(loaded.stateDir, 'audit', 'spool.jsonl');
         const inRange = trail.events().filter((e) => (!opts.from || e.time.slice(0, 10) >= opts.from) && (!opts.to || e.time.slice(0, 10) <= opts.to));
         const first = inRange[0];
         // A range that starts mid-spool trusts its first event's link to what came before.
-        result = verifyEvents(inRange, where, opts.from && first ? { seq: first.seq - 1, hash: first.prevHash } : undefined);
+        result = verifyEvents(inRange, where, opts.from && first ? { seq: first.seq - 1, hash: first.prevHash } : trail.base);
         await trail.close();
       }
-      if (opts.json) ctx.out(JSON.stringify({ where, ...result }));
-      else if (result.ok) ctx.out(`OK: ${result.events} events in ${result.objects} object(s) at ${where}; chain intact${config.audit.shipToS3 ? ', every object locked' : ''}`);
-      else ctx.out(`BROKEN at ${result.firstBreak!.key}${result.firstBreak!.seq ? ` seq ${result.firstBreak!.seq}` : ''}: ${result.firstBreak!.problem}`);
       if (!result.ok) process.exitCode = 1;
+      if (opts.json) return ctx.out(JSON.stringify({ where, ...result }));
+      const at = (b: TrailBreak) => `${b.key}${b.seq ? ` seq ${b.seq}` : ''}: ${b.problem}`;
+      if (!result.chains) {
+        ctx.out(result.ok ? `OK: ${result.events} events in ${result.objects} object(s) at ${where}; chain intact` : `BROKEN at ${at(result.firstBreak!)}`);
+        return;
+      }
+      const broken = result.chains.filter((c) => !c.ok);
+      ctx.out(
+        result.ok
+          ? `OK: ${result.events} events in ${result.objects} object(s) in ${result.chains.length} writer chain(s) at ${where}; every chain intact, every object locked and its head MAC verified`
+          : `BROKEN: ${broken.length} of ${result.chains.length} writer chain(s) at ${where}`,
+      );
+      // Every writer by name, so each break is attributed to its chain.
+      for (const c of result.chains) {
+        const unsigned = c.signed ? '' : ' (legacy chain: hashes and locks only, no head MACs)';
+        ctx.out(c.ok ? `  ${c.writer}: OK, ${c.events} events in ${c.objects} object(s)${unsigned}` : `  ${c.writer}: BROKEN at ${at(c.firstBreak!)}`);
+      }
     });
 }

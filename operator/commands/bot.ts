@@ -8,6 +8,7 @@ import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
 import { createSecretsStore } from '../../adapters/secrets';
 import { alertChannels } from '../../workers/alert-channels';
+import { shippingAlert } from '../../workers/audit-alerts';
 import { untilSignal } from '../../workers/until-signal';
 import { connectClient } from '../../clients/connect';
 import { createOperatorBot } from '../telegram/bot';
@@ -27,11 +28,23 @@ export function registerBotCommands(program: Command, ctx: CliContext): void {
       const logger = createLogger({ name: 'warden-bot' });
       const aws = createAwsClients(config.aws);
       // The bot keeps its own spool beside the worker's: two writers never share a hash chain.
-      const audit = await openAuditTrail(config, { stateDir: `${loaded.stateDir}/bot`, s3: aws.s3, logger });
+      let alerts: AlertRouter | undefined;
+      const audit = await openAuditTrail(config, {
+        stateDir: `${loaded.stateDir}/bot`,
+        s3: aws.s3,
+        kms: aws.kms,
+        logger,
+        writer: 'bot',
+        // The bot's chain is alerted like a worker's: an outage or a conflicting key is never only a log line.
+        onShippingTrouble: (t) => {
+          const alert = shippingAlert(t);
+          if (alert) void alerts?.route(alert, 'operator-bot').catch((err: unknown) => logger.error({ err }, 'audit shipping alert not delivered'));
+        },
+      });
       const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: 'operator-bot' });
       const client = await connectClient(config.temporal);
       const desk = new TemporalDeskControl(client, config);
-      const alerts = new AlertRouter({ channels: await alertChannels(config, secrets, logger), audit, logger, onIncident: (a) => desk.incident.openFromAlert(a) });
+      alerts = new AlertRouter({ channels: await alertChannels(config, secrets, logger), audit, logger, onIncident: (a) => desk.incident.openFromAlert(a) });
       const bot = createOperatorBot({
         token: await secrets.getTelegramToken(),
         apiRoot: config.telegram.apiRoot,

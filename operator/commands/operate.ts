@@ -81,7 +81,8 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
             desk: async () => (opened = await desk()),
             configuredSessions: loaded.config.exchanges.filter((x) => x.strategy).map((x) => `${x.exchange}/${x.account}`),
             direct: async () => {
-              const d = await (await import('../direct-cancel')).openDirectCanceller(loaded, { accessedBy: 'operator-cli' });
+              // The CLI's one trail: a second one on the same spool would fork its chain.
+              const d = await (await import('../direct-cancel')).openDirectCanceller(loaded, { accessedBy: 'operator-cli', audit: await ctx.audit?.() });
               direct = d;
               return d.canceller;
             },

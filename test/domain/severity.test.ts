@@ -32,6 +32,7 @@ describe('alert catalogue', () => {
       rotation_due: ['WARNING', 60],
       unknown_orders: ['WARNING', 60],
       incident_update: ['CRITICAL', 5],
+      audit_shipping: ['WARNING', 60],
     });
   });
 
