@@ -1,3 +1,4 @@
+import { clipReason } from '../domain/operator-input';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { WardenConfig } from '../config/schema';
@@ -100,11 +101,11 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
   // ---- SessionControl: what the incident runbook's activities use ----
 
   stop(sessions: string[], by: string, reason: string, isolate: boolean): Promise<StopReport[]> {
-    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [{ by, reason, isolate }] }), sessions);
+    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [{ by, reason: clipReason(reason), isolate }] }), sessions);
   }
 
   resume(sessions: string[], by: string, reason: string): Promise<SessionStatus[]> {
-    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [{ by, reason }] }), sessions);
+    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [{ by, reason: clipReason(reason) }] }), sessions);
   }
 
   status(sessions: string[]): Promise<SessionStatus[]> {

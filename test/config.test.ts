@@ -279,3 +279,39 @@ describe('production policy by what a config reaches (issue 13 item 5)', () => {
     expect(err.stdout + err.stderr).not.toContain('hunter2');
   });
 });
+
+describe('bounded numeric fields (issue 13 item 7)', () => {
+  const paper = (over: Record<string, unknown>) => ({ profile: 'paper', secrets: { provider: 'local-file' }, ...over });
+  const grid = { kind: 'grid', symbol: 'BTC/USDT', lower: 40000, upper: 80000, levels: 9, orderAmount: 0.002 };
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['a microsecond tick', { sessions: { tickSeconds: 0.000001 } }, 'sessions.tickSeconds: must be at least 1'],
+    ['an astronomical order cap', { risk: { maxOrderUsd: 1e308 } }, 'risk.maxOrderUsd: must be at most 10000000'],
+    ['a zero order cap', { risk: { maxOrderUsd: 0 } }, 'risk.maxOrderUsd: must be greater than 0'],
+    ['a negative low-balance threshold', { risk: { lowBalanceUsd: -1 } }, 'risk.lowBalanceUsd: must be at least 0'],
+    ['an order-rate flood', { risk: { maxOrdersPerMinute: 1e9 } }, 'risk.maxOrdersPerMinute: must be at most 1200'],
+    ['a percentage over 100', { risk: { dailyLossLimitPct: 101 } }, 'risk.dailyLossLimitPct: risk.dailyLossLimitPct must be at most 100'],
+    ['a negative percentage', { alerts: { marginHealthWarnPct: -5 } }, 'alerts.marginHealthWarnPct: alerts.marginHealthWarnPct must be greater than 0'],
+    ['a latency warning of a day', { alerts: { latencyWarnMs: 86_400_000 } }, 'alerts.latencyWarnMs: must be at most 60000'],
+    ['a ship interval that hammers S3', { audit: { shipIntervalSeconds: 0.000001 } }, 'audit.shipIntervalSeconds: must be at least 0.1'],
+    ['a retention of a million days', { audit: { retentionDays: { audit: 1e6 } } }, 'audit.retentionDays.audit: must be at most 36500'],
+    ['a cold wallet of 1e308', { wallets: { coldUsd: 1e308 } }, 'wallets.coldUsd: must be at most 1000000000000'],
+    ['a strategy order of 1e308', { exchanges: [{ exchange: 'okx', account: 'a', strategy: { kind: 'target-weight', targetWeights: { BTC: 0.5 }, maxOrderNotional: 1e308 } }] }, 'exchanges.0.strategy.maxOrderNotional: must be at most 10000000'],
+    ['a grid bound of 1e308', { exchanges: [{ exchange: 'okx', account: 'a', strategy: { ...grid, upper: 1e308 } }] }, 'exchanges.0.strategy.upper: must be at most 1000000000'],
+    ['a grid amount of 1e308', { exchanges: [{ exchange: 'okx', account: 'a', strategy: { ...grid, orderAmount: 1e308 } }] }, 'exchanges.0.strategy.orderAmount: must be at most 1000000000'],
+    ['an unsafe Telegram id', { telegram: { chatId: 1, operatorIds: [2 ** 60] } }, 'telegram.operatorIds.0: must be numeric Telegram user ids'],
+  ];
+  for (const [what, over, problem] of cases) {
+    it(`refuses ${what}, naming the field`, () => {
+      expect(problemsOf(() => parseConfig(paper(over), 'x.yaml', { env: cleanEnv }))).toEqual([problem]);
+    });
+  }
+
+  it('accepts the edges of every range', () => {
+    const edge = paper({
+      sessions: { tickSeconds: 1 },
+      risk: { maxOrderUsd: 10_000_000, lowBalanceUsd: 0, maxOrdersPerMinute: 1200, dailyLossLimitPct: 100 },
+      audit: { shipIntervalSeconds: 0.1 },
+    });
+    expect(parseConfig(edge, 'x.yaml', { env: cleanEnv }).risk.maxOrderUsd).toBe(10_000_000);
+  });
+});
