@@ -1,7 +1,7 @@
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
-import { Api } from 'grammy';
+import { Api, type Transformer } from 'grammy';
 import type { Alert } from '../../domain/severity';
-import { registerSecret, sanitize } from '../redact';
+import { registerSecret, sanitize, sanitizeDeep } from '../redact';
 import type { SecretsStore } from '../secrets/types';
 import type { AlertChannel } from './router';
 
@@ -25,6 +25,12 @@ export const TELEGRAM_RETRY: Readonly<AutoRetryOptions> = {
 export function boundedAutoRetry(overrides: Partial<AutoRetryOptions> = {}) {
   return autoRetry({ ...TELEGRAM_RETRY, ...overrides });
 }
+
+/**
+ * Every outgoing Bot API call has its text fields scrubbed: alerts, replies and
+ * edits carry whatever an error or an operator put in them (issue 13 item 6).
+ */
+export const scrubOutgoing: Transformer = (prev, method, payload, signal) => prev(method, sanitizeDeep(payload), signal);
 
 /** grammy's network errors carry the request URL (with the token) on `.error`; only a scrubbed message leaves here. */
 export function describeTelegramError(err: unknown): string {
@@ -77,6 +83,7 @@ export class TelegramAlertChannel implements AlertChannel {
       // Also scrubbed if the store handing it out did not register it.
       registerSecret(token);
       const api = new Api(token, { apiRoot: this.opts.apiRoot, timeoutSeconds: this.opts.timeoutSeconds ?? 5 });
+      api.config.use(scrubOutgoing);
       api.config.use(boundedAutoRetry(this.opts.retry));
       this.client = { token, api };
     }
