@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTelegramAlertChannel } from '../adapters/alerts/telegram';
+import { createTelegramAlertChannel, scrubOutgoing } from '../adapters/alerts/telegram';
 import { createLogger } from '../adapters/logger';
 import { forgetRegisteredSecrets, registerSecret, sanitize, SUBSTRING_MIN } from '../adapters/redact';
 import { CachedSecretsStore, type SecretSource } from '../adapters/secrets/store';
@@ -172,6 +172,20 @@ describe('redaction by construction: generated secrets in every form, through ev
       tg = await startFakeTelegram();
     });
     afterAll(async () => tg?.close());
+
+    it('operator bot replies pass the same transformer: text scrubbed, keyboards untouched', async () => {
+      const keyboard = { inline_keyboard: [[{ text: 'Confirm', callback_data: 'resume:confirm:1' }]] };
+      for (const c of cases) {
+        let sent: Record<string, unknown> = {};
+        const prev = ((_method: string, payload: Record<string, unknown>) => {
+          sent = payload;
+          return Promise.resolve({ ok: true as const, result: true });
+        }) as unknown as Parameters<typeof scrubOutgoing>[0];
+        await scrubOutgoing(prev, 'sendMessage', { chat_id: 1, text: c.text, reply_markup: keyboard }, undefined);
+        expect(leaks(String(sent.text), c, sanitize(backgroundOf(c)))).toEqual([]);
+        expect(sent.reply_markup).toBe(keyboard);
+      }
+    });
 
     it('alerts leave the desk scrubbed, whatever the message carried', async () => {
       const channel = createTelegramAlertChannel({ getTelegramToken: () => Promise.resolve(tg.token) }, { chatId: 555, apiRoot: tg.apiRoot });

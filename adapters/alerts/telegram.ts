@@ -1,7 +1,7 @@
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { Api, type Transformer } from 'grammy';
 import type { Alert } from '../../domain/severity';
-import { registerSecret, sanitize, sanitizeDeep } from '../redact';
+import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
 import type { AlertChannel } from './router';
 
@@ -30,7 +30,11 @@ export function boundedAutoRetry(overrides: Partial<AutoRetryOptions> = {}) {
  * Every outgoing Bot API call has its text fields scrubbed: alerts, replies and
  * edits carry whatever an error or an operator put in them (issue 13 item 6).
  */
-export const scrubOutgoing: Transformer = (prev, method, payload, signal) => prev(method, sanitizeDeep(payload), signal);
+export const scrubOutgoing: Transformer = (prev, method, payload, signal) => {
+  // Top-level strings only (text, caption, query answers): keyboards and files keep their class and shape.
+  const clean = Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, typeof v === 'string' ? sanitize(v) : v])) as typeof payload;
+  return prev(method, clean, signal);
+};
 
 /** grammy's network errors carry the request URL (with the token) on `.error`; only a scrubbed message leaves here. */
 export function describeTelegramError(err: unknown): string {
