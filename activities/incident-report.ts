@@ -1,3 +1,4 @@
+import { sanitize } from '../adapters/redact';
 import { INCIDENT_LEVELS } from '../domain/severity';
 import type { IncidentStatus } from '../workflows/incident';
 
@@ -5,6 +6,11 @@ const minutes = (a: string, b: string) => Math.max(0, Math.round((Date.parse(b) 
 
 /** The seed's post-incident report template, filled from the workflow's own timeline. */
 export function renderIncidentReport(st: IncidentStatus, closedAt: string): string {
+  // Findings, summaries and the timeline carry operator text and error messages: scrubbed before the WORM store keeps them.
+  return sanitize(renderReport(st, closedAt));
+}
+
+function renderReport(st: IncidentStatus, closedAt: string): string {
   const f = st.findings;
   const list = (items: string[] | undefined, fallback: string) => (items?.length ? items.map((x, i) => `${i + 1}. ${x}`).join('\n') : fallback);
   const actions = [

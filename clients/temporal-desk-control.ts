@@ -1,3 +1,4 @@
+import { clipReason } from '../domain/operator-input';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { WardenConfig } from '../config/schema';
@@ -100,12 +101,12 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
   // ---- SessionControl: what the incident runbook's activities use ----
 
   stop(sessions: string[], by: string, reason: string, isolate: boolean, incident?: string): Promise<StopReport[]> {
-    const req = { by, reason, isolate, ...(incident ? { incidentId: incident } : {}) };
+    const req = { by, reason: clipReason(reason), isolate, ...(incident ? { incidentId: incident } : {}) };
     return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [req] }), sessions);
   }
 
   resume(sessions: string[], by: string, reason: string, incident?: string): Promise<SessionStatus[]> {
-    const req = { by, reason, ...(incident ? { approvedBy: { incidentId: incident } } : {}) };
+    const req = { by, reason: clipReason(reason), ...(incident ? { approvedBy: { incidentId: incident } } : {}) };
     return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [req] }), sessions);
   }
 

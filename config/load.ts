@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { configValueFindings, dotEnvFiles, realReach, secretEnvVars } from './policy';
 import { WardenConfig } from './schema';
 
 import { DEFAULT_CONFIG_PATH } from './paths';
@@ -32,10 +33,6 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-const SECRET_NAME = /(api[_-]?key|secret|token|passw(or)?d|passphrase|private[_-]?key|mnemonic|seed[_-]?phrase)/i;
-/** Env vars that are configuration, not secrets, even though their names match. */
-const NOT_SECRET_ENV = new Set(['WARDEN_CONFIG', 'TEMPORAL_CLI_PATH']);
-
 /** Schema errors as `field.path: rule` lines. */
 export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
@@ -46,34 +43,29 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
 
 /** Seed section 1: production never takes secrets from env vars, .env files or plaintext config. */
 export function findPlaintextSecretSources(raw: unknown, configPath: string, env: NodeJS.ProcessEnv, cwd: string): string[] {
-  const found: string[] = [];
-  for (const name of Object.keys(env).sort()) {
-    if (NOT_SECRET_ENV.has(name) || !env[name]) continue;
-    if (SECRET_NAME.test(name)) found.push(`environment variable ${name}`);
+  const found = secretEnvVars(env);
+  for (const file of dotEnvFiles([resolve(cwd), dirname(resolve(configPath))])) found.push(`file ${file}`);
+  for (const f of configValueFindings(raw)) {
+    if (f.problem === 'secret-name') found.push(`config field ${f.field}`);
+    else if (f.problem === 'secret-shape') found.push(`config field ${f.field} (its value looks like ${f.detail ?? 'a key'})`);
   }
-  const dirs = [...new Set([dirname(configPath), resolve(cwd)])];
-  for (const dir of dirs) {
-    for (const file of ['.env', '.env.local', '.env.production']) {
-      if (existsSync(join(dir, file))) found.push(`file ${join(dir, file)}`);
-    }
-  }
-  const walk = (value: unknown, path: string[]): void => {
-    if (value === null || typeof value !== 'object') return;
-    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      const here = [...path, key];
-      if (SECRET_NAME.test(key) && key !== 'secretsPrefix' && key !== 'secrets') found.push(`config field ${here.join('.')}`);
-      walk(child, here);
-    }
-  };
-  walk(raw, []);
   return found;
+}
+
+/** URL userinfo is refused in every profile: a `key:secret@` URL is a plaintext secret wherever it sits. */
+function userinfoProblems(raw: unknown): string[] {
+  return configValueFindings(raw)
+    .filter((f) => f.problem === 'userinfo')
+    .map((f) => `${f.field}: must not carry credentials in the URL (user:password@); keep them in Secrets Manager`);
 }
 
 export function parseConfig(raw: unknown, source: string, options: LoadOptions = {}): WardenConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const profile = (raw as { profile?: unknown } | null)?.profile;
-  if (profile === 'production') {
+  const userinfo = userinfoProblems(raw);
+  if (userinfo.length) throw new ConfigError(`Invalid config ${source}:\n  ${userinfo.join('\n  ')}`, userinfo);
+  // Before the schema: a plaintext `apiKey` field is named as a secret, not as an unknown key.
+  if ((raw as { profile?: unknown } | null)?.profile === 'production') {
     const sources = findPlaintextSecretSources(raw, source, env, cwd);
     if (sources.length) {
       throw new ConfigError(
@@ -87,7 +79,13 @@ export function parseConfig(raw: unknown, source: string, options: LoadOptions =
     const problems = formatIssues(parsed.error.issues);
     throw new ConfigError(`Invalid config ${source}:\n  ${problems.join('\n  ')}`, problems);
   }
-  return parsed.data;
+  const config = parsed.data;
+  // The rules follow what the config reaches, not what it calls itself: a "paper" desk on a real venue or real AWS is refused.
+  if (config.profile === 'paper') {
+    const reach = realReach(config).map((r) => `profile: paper but ${r}: use profile production`);
+    if (reach.length) throw new ConfigError(`Invalid config ${source}:\n  ${reach.join('\n  ')}`, reach);
+  }
+  return config;
 }
 
 /** Reads a YAML/JSON config file without validating it (the caller decides how). */

@@ -13,6 +13,28 @@ const percent = (what: string) =>
     .gt(0, { error: `${what} must be greater than 0` })
     .lte(100, { error: `${what} must be at most 100` });
 
+/**
+ * Upper bounds on numeric fields (issue 13 item 7): a typo such as `1e308` or
+ * `0.000001` is refused at load rather than trading, looping or flooding on it.
+ */
+export const LIMITS = {
+  maxUsd: 10_000_000,
+  maxBalanceUsd: 1_000_000_000_000,
+  minTickSeconds: 1,
+  maxOrdersPerMinute: 1200,
+  maxLatencyWarnMs: 60_000,
+  maxRetentionDays: 36_500,
+  minShipIntervalSeconds: 0.1,
+} as const;
+
+/** A bounded number with messages naming the bound. */
+const between = (min: number, max: number, opts: { int?: boolean; minExclusive?: boolean } = {}) => {
+  let n = z.number({ error: 'must be a number' });
+  if (opts.int) n = n.int({ error: 'must be a whole number' });
+  n = opts.minExclusive ? n.gt(min, { error: `must be greater than ${min}` }) : n.gte(min, { error: `must be at least ${min}` });
+  return n.lte(max, { error: `must be at most ${max}` });
+};
+
 const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:7233' });
@@ -24,8 +46,8 @@ const accountName = z
 export const TemporalConfig = z
   .object({
     address: hostPort.default('127.0.0.1:7233'),
-    namespace: z.string().min(1).default('default'),
-    taskQueue: z.string().min(1).default('warden'),
+    namespace: z.string().min(1).max(200).default('default'),
+    taskQueue: z.string().min(1).max(200).default('warden'),
     tls: z
       .object({
         enabled: z.boolean().default(false),
@@ -45,7 +67,7 @@ export const ExchangeAccountConfig = z
     account: accountName,
     /** Real venue in production; the simulator in paper and tests. Unset means ccxt's own URL. */
     baseUrl: z.url({ error: 'must be a URL' }).optional(),
-    symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'must look like BTC/USDT' })).min(1).default(['BTC/USDT']),
+    symbols: z.array(z.string().regex(/^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/, { error: 'must look like BTC/USDT' })).min(1).max(100, { error: 'must list at most 100 symbols' }).default(['BTC/USDT']),
     /** What the account's trading session runs; without one the account is watched but not traded. */
     strategy: StrategyConfig.optional(),
   })
@@ -59,9 +81,9 @@ export const RiskConfig = z
     maxConcentrationPct: percent('risk.maxConcentrationPct').default(20),
     maxLeverage: z.number().gte(1, { error: 'must be at least 1' }).lte(125, { error: 'must be at most 125' }).default(3),
     marginHealthBufferPct: percent('risk.marginHealthBufferPct').default(30),
-    lowBalanceUsd: z.number().nonnegative({ error: 'must not be negative' }).default(5000),
-    maxOrderUsd: z.number().positive({ error: 'must be greater than 0' }).default(1000),
-    maxOrdersPerMinute: z.number().int().positive({ error: 'must be greater than 0' }).default(30),
+    lowBalanceUsd: between(0, LIMITS.maxUsd).default(5000),
+    maxOrderUsd: between(0, LIMITS.maxUsd, { minExclusive: true }).default(1000),
+    maxOrdersPerMinute: between(1, LIMITS.maxOrdersPerMinute, { int: true }).default(30),
     /** Open orders under the desk's ids that a session never intended (issue #12): cancelled, or adopted and managed. */
     unknownOrders: z.enum(UNKNOWN_ORDER_POLICIES, { error: "must be 'cancel' or 'adopt'" }).default('cancel'),
   })
@@ -104,7 +126,8 @@ export const TelegramConfig = z
           .positive()
           .refine((id) => !TELEGRAM_SYSTEM_USER_IDS.includes(id), { error: (i) => `${String(i.input)} is a Telegram system account, never an operator` }),
       )
-      .min(1, { error: 'must list at least one operator id' }),
+      .min(1, { error: 'must list at least one operator id' })
+      .max(100, { error: 'must list at most 100 operator ids' }),
     apiRoot: z.url().optional(),
     /** A command older than this (its Telegram date vs now) is refused as stale: a 3-day-old /pause must not run. */
     maxCommandAgeSeconds: z.number().int().min(5).max(86_400).default(120),
@@ -115,8 +138,8 @@ export const TelegramConfig = z
 export const AlertsConfig = z
   .object({
     marginHealthWarnPct: percent('alerts.marginHealthWarnPct').default(40),
-    latencyWarnMs: z.number().int().positive().default(500),
-    escalation: z.array(z.number().int().positive()).default([]),
+    latencyWarnMs: between(1, LIMITS.maxLatencyWarnMs, { int: true }).default(500),
+    escalation: z.array(z.number().int().positive()).max(50, { error: 'must list at most 50 ids' }).default([]),
   })
   .strict();
 
@@ -135,15 +158,15 @@ export const AuditConfig = z
   .object({
     retentionDays: z
       .object({
-        audit: z.number().int().positive().default(2555),
-        trading: z.number().int().positive().default(730),
-        debug: z.number().int().positive().default(90),
+        audit: between(1, LIMITS.maxRetentionDays, { int: true }).default(2555),
+        trading: between(1, LIMITS.maxRetentionDays, { int: true }).default(730),
+        debug: between(1, LIMITS.maxRetentionDays, { int: true }).default(90),
       })
       .strict()
       .default({ audit: 2555, trading: 730, debug: 90 }),
     /** Ship spooled events to S3 (production); the paper desk keeps the spool alone. */
     shipToS3: z.boolean().default(false),
-    shipIntervalSeconds: z.number().positive().max(3600).default(5),
+    shipIntervalSeconds: between(LIMITS.minShipIntervalSeconds, 3600).default(5),
     batchMaxEvents: z.number().int().positive().max(100_000).default(1000),
   })
   .strict();
@@ -160,7 +183,7 @@ export const WardenConfig = z
       .strict()
       .default({ name: 'desk', stateDir: '.warden' }),
     temporal: TemporalConfig.default(TemporalConfig.parse({})),
-    exchanges: z.array(ExchangeAccountConfig).default([]),
+    exchanges: z.array(ExchangeAccountConfig).max(100, { error: 'must list at most 100 accounts' }).default([]),
     risk: RiskConfig.default(RiskConfig.parse({})),
     aws: AwsConfig.default(AwsConfig.parse({})),
     telegram: TelegramConfig.optional(),
@@ -175,7 +198,7 @@ export const WardenConfig = z
     sessions: z
       .object({
         /** Seconds between ticks (freqtrade's loop runs every 5 s). */
-        tickSeconds: z.number().positive().max(3600).default(5),
+        tickSeconds: between(LIMITS.minTickSeconds, 3600).default(5),
         /** Consecutive exchange failures that open the circuit breaker. */
         failureThreshold: z.number().int().positive().max(100).default(5),
         maxTicksPerRun: z.number().int().positive().max(10_000).default(500),
@@ -187,10 +210,10 @@ export const WardenConfig = z
     /** Funds held outside the exchange, for the rebalancing procedure's tier arithmetic (seed section 3). */
     wallets: z
       .object({
-        coldUsd: z.number().nonnegative(),
-        hotUsd: z.number().nonnegative().default(0),
+        coldUsd: between(0, LIMITS.maxBalanceUsd),
+        hotUsd: between(0, LIMITS.maxBalanceUsd).default(0),
         /** OS user names allowed to confirm transfers from the CLI (Telegram operators are allowed by id). */
-        cliOperators: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'must be a user name' })).default([]),
+        cliOperators: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'must be a user name' })).max(100).default([]),
       })
       .strict()
       .optional(),
@@ -201,8 +224,8 @@ export const WardenConfig = z
       })
       .strict()
       .default({ ackTimeoutSeconds: 300 }),
-    databaseUrl: z.string().optional(),
-    redisUrl: z.string().optional(),
+    databaseUrl: z.string().max(2048).optional(),
+    redisUrl: z.string().max(2048).optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

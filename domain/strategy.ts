@@ -22,6 +22,11 @@ export interface Strategy<State, Params = unknown> {
 
 // ---- params schemas (the config validates strategies with these) ------------
 
+/** Bounds on amounts and prices (issue 13 item 7): a typo like 1e308 is refused at load. */
+const MAX_NOTIONAL = 10_000_000;
+const MAX_PRICE = 1_000_000_000;
+const MAX_AMOUNT = 1_000_000_000;
+
 const assetCode = z.string().regex(/^[A-Z0-9]{1,20}$/, { error: 'must be an asset code like BTC' });
 
 export const TargetWeightParams = z
@@ -30,7 +35,9 @@ export const TargetWeightParams = z
     /** Weights are of the managed universe: this currency plus the target assets. */
     quoteCurrency: assetCode.default('USDT'),
     /** Asset -> weight 0..1; the rest stays in the quote currency. */
-    targetWeights: z.record(assetCode, z.number().min(0, { error: 'must be at least 0' }).max(1, { error: 'must be at most 1' })),
+    targetWeights: z
+      .record(assetCode, z.number().min(0, { error: 'must be at least 0' }).max(1, { error: 'must be at most 1' }))
+      .refine((w) => Object.keys(w).length <= 50, { error: 'must name at most 50 assets' }),
     /** Absolute drift tolerated before trading, e.g. 0.05 = five percentage points. */
     band: z.number().gt(0, { error: 'must be greater than 0' }).lt(1, { error: 'must be less than 1' }).default(0.05),
     /** `limit` orders are priced at the touch: they fill like market orders but never walk the book. */
@@ -40,7 +47,7 @@ export const TargetWeightParams = z
      * engine's maxOrderUsd, or a large drift yields an order the risk engine
      * refuses every time; capped, the drift is closed over several decisions.
      */
-    maxOrderNotional: z.number().positive({ error: 'must be greater than 0' }).optional(),
+    maxOrderNotional: z.number().positive({ error: 'must be greater than 0' }).max(MAX_NOTIONAL, { error: `must be at most ${MAX_NOTIONAL}` }).optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -58,11 +65,11 @@ export const GridParams = z
   .object({
     kind: z.literal('grid'),
     symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, { error: 'must look like BTC/USDT' }),
-    lower: z.number().positive({ error: 'must be greater than 0' }),
-    upper: z.number().positive({ error: 'must be greater than 0' }),
+    lower: z.number().positive({ error: 'must be greater than 0' }).max(MAX_PRICE, { error: `must be at most ${MAX_PRICE}` }),
+    upper: z.number().positive({ error: 'must be greater than 0' }).max(MAX_PRICE, { error: `must be at most ${MAX_PRICE}` }),
     levels: z.number().int().min(2, { error: 'must be at least 2' }).max(200, { error: 'must be at most 200' }),
     /** Base amount per level. */
-    orderAmount: z.number().positive({ error: 'must be greater than 0' }),
+    orderAmount: z.number().positive({ error: 'must be greater than 0' }).max(MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT}` }),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -4,6 +4,7 @@
  * and writes every cancel to the audit trail. No Temporal, no worker involved.
  */
 import type { WardenConfig } from '../config/schema';
+import { venueAccounts } from '../config/policy';
 import type { AuditRecorder } from '../adapters/audit/trail';
 import type { GatewayProvider } from '../adapters/exchange/provider';
 import { sanitize } from '../adapters/redact';
@@ -67,6 +68,6 @@ export async function openDirectCanceller(
   const trail = opts.audit ? undefined : await openAuditTrail(config, { stateDir: `${stateDir}/cli`, s3: aws.s3, kms: aws.kms, logger: createLogger({ name: 'warden-cli' }), writer: 'cli' });
   const audit = opts.audit ?? trail!;
   const secrets = createSecretsStore(config, { stateDir, secretsClient: aws.secrets, audit, accessedBy: opts.accessedBy });
-  const gateways = new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' });
+  const gateways = new CcxtGatewayProvider({ secrets, accounts: venueAccounts(config), enableRateLimit: config.profile === 'production' });
   return { canceller: createDirectCanceller({ config, gateways, audit }), close: async () => void (await trail?.close()) };
 }

@@ -10,8 +10,8 @@ import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import { createMetrics, startMetricsServer, type MetricsServer } from '../adapters/metrics';
 import { AwsSecretSource } from '../adapters/secrets/sources';
 import { CachedSecretsStore } from '../adapters/secrets/store';
-import { loadConfig } from '../config/load';
-import { ExchangeAccountConfig, type ExchangeId } from '../config/schema';
+import { loadConfig, loadedConfig, readConfigFile } from '../config/load';
+import { ExchangeAccountConfig, WardenConfig, type ExchangeId } from '../config/schema';
 import type { PreflightItem } from '../domain/preflight';
 import { assertPreflight, preflightDepsFrom, preflightGate, PreflightFailedError, runPreflight, type PreflightDeps } from '../workers/preflight';
 import { applySchedules, SECURITY_SCHEDULE_IDS } from '../workers/schedules';
@@ -113,7 +113,8 @@ describe('preflight of a production desk (moto, simulator, fake Telegram, metric
     await sm.send(new CreateSecretCommand({ Name: `warden/${venue}/${account}/monitoring`, SecretString: secretJson(mk, false) }));
   }
 
-  function productionConfig(name: string, over: Record<string, unknown> = {}) {
+  /** `loader: false` skips the loader's refusals, to show preflight still names what a hand-built config carries. */
+  function productionConfig(name: string, over: Record<string, unknown> = {}, { loader = true } = {}) {
     const port = Number(new URL(metrics.url).port);
     const path = join(dir, name);
     writeFileSync(
@@ -136,6 +137,7 @@ describe('preflight of a production desk (moto, simulator, fake Telegram, metric
       }),
     );
     // Production refuses secrets in env or .env: this process's env holds moto credentials, so the check sees a clean one.
+    if (!loader) return loadedConfig(WardenConfig.parse(readConfigFile(path).raw), path);
     return loadConfig(path, { env: {}, cwd: dir });
   }
 
@@ -189,7 +191,7 @@ describe('preflight of a production desk (moto, simulator, fake Telegram, metric
       aws: { endpoint: inject('motoEndpoint'), forcePathStyle: true, auditBucket: 'warden-preflight-nolock' },
       metrics: { host: '127.0.0.1', port: 1 },
       databaseUrl: 'postgresql://warden:hunter2@db.internal:5432/warden',
-    });
+    }, { loader: false });
     const d = deps(loaded, { env: { BINANCE_API_KEY: 'x' } });
     const report = await runPreflight(loaded, d);
     const failed = new Map(report.items.filter((i) => i.status === 'fail').map((i) => [i.item, i.reason]));

@@ -3,7 +3,8 @@ import type { AccountState, ExchangeGateway } from '../adapters/exchange/gateway
 import type { GatewayProvider } from '../adapters/exchange/provider';
 import { RiskConfig, type ExchangeId } from '../config/schema';
 import { startSession } from '../workers/sessions';
-import { resumeUpdate, statusQuery, stopUpdate, type SessionInput, type SessionStatus } from '../workflows/trading-session';
+import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../workflows/trading-session';
+import { historyText, scheduledActivityInputs } from './helpers/history';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
@@ -270,6 +271,42 @@ describe('trading session on the real dev server + simulator', () => {
       await t.client.workflow.getHandle(handle.workflowId).terminate('test done');
     } finally {
       h.sim.setFaults('okx', { orderLatencyMs: 0 });
+    }
+  });
+  it('refuses a 1.5 MB pause reason and an oversized operator id, naming the field, and changes nothing (issue 13 item 7)', async () => {
+    const input = gridSession('binance', { tickSeconds: 3600 });
+    const handle = await startSession(t.client, t.taskQueue, input);
+    try {
+      const before = await waitFor(() => status(input), (st) => st.ticks >= 1, 20_000, 'the first tick');
+      const huge = 'x'.repeat(1_500_000);
+      await expect(handle.executeUpdate(pauseUpdate, { args: [{ by: 'op-1', reason: huge }] })).rejects.toMatchObject({ cause: { message: 'reason: must be at most 500 characters (got 1500000)' } });
+      await expect(handle.executeUpdate(stopUpdate, { args: [{ by: 'op-'.repeat(100), reason: 'ok' }] })).rejects.toMatchObject({ cause: { message: 'by: must be at most 128 characters (got 300)' } });
+      const after = await status(input);
+      expect(after.mode).toBe(before.mode);
+      expect(after.mode).toBe('trading');
+      expect(after.lastStop).toBeUndefined();
+      // A refused Update leaves no trace in history: neither the payload nor a paused event.
+      const history = await historyText(handle);
+      expect(history).not.toContain('xxxxxxxxxxxxxxxxxxxx');
+      expect(history.length).toBeLessThan(500_000);
+    } finally {
+      await handle.terminate('test over');
+    }
+  });
+
+  it('a stop Signal, which cannot be refused, still stops with an oversized reason and clips it before the audit trail', async () => {
+    const input = gridSession('okx', { tickSeconds: 3600 });
+    const handle = await startSession(t.client, t.taskQueue, input);
+    try {
+      await waitFor(() => status(input), (st) => st.ticks >= 1, 20_000, 'the first tick');
+      await handle.signal(stopSignal, { by: 'op-1', reason: `long ${'z'.repeat(20_000)}` });
+      await waitFor(() => status(input), (st) => st.mode === 'stopped' && !!st.lastStop, 20_000, 'the stop');
+      const audits = await scheduledActivityInputs<{ type: string; data: { event?: string; detail?: string } }>(handle, 'recordAudit');
+      const stopped = audits.find((a) => a.data.event === 'stopped');
+      expect(stopped?.data.detail?.length).toBeLessThan(700);
+      expect(stopped?.data.detail).toContain('long zzz');
+    } finally {
+      await handle.terminate('test over');
     }
   });
 });

@@ -1,4 +1,5 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import { venueAccounts } from '../config/policy';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { LoadedConfig } from '../config/load';
 import { createLogger, type Logger } from '../adapters/logger';
@@ -53,7 +54,7 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
   });
   metrics.watchAudit(() => audit.shippingStatus());
   const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: workerIdentity });
-  const gateways = new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' });
+  const gateways = new CcxtGatewayProvider({ secrets, accounts: venueAccounts(config), enableRateLimit: config.profile === 'production' });
   const client = await connectClient(config.temporal);
   const desk = new TemporalDeskControl(client, config);
   const alerts = new AlertRouter({

@@ -5,6 +5,7 @@
  * same run gates a production desk: `preflightGate` before sessions start.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { venueAccounts } from '../config/policy';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -24,7 +25,6 @@ import { ConfigError, findPlaintextSecretSources, formatIssues, loadedConfig, re
 import { RUNBOOKS_DIR } from '../config/paths';
 import { WardenConfig } from '../config/schema';
 import { databaseUrlRequiresTls, evaluatePreflight, failingItems, redisUrlRequiresTls, urlHasPassword, type PreflightFacts, type PreflightItem, type Probe } from '../domain/preflight';
-import { DEFAULT_SIM_PORT } from '../simulator';
 import { ROTATION_CHECK_SCHEDULE_ID } from './schedules';
 import { connectClient } from '../clients/connect';
 
@@ -231,7 +231,7 @@ export function openSecurityIo(
   const { config } = loaded;
   const aws = createAwsClients(config.aws);
   const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy });
-  const accounts = config.exchanges.map((x) => (x.baseUrl || config.profile !== 'paper' ? x : { ...x, baseUrl: `http://127.0.0.1:${DEFAULT_SIM_PORT}` }));
+  const accounts = venueAccounts(config);
   const gateways = new CcxtGatewayProvider({ secrets, accounts, enableRateLimit: config.profile === 'production', timeoutMs: 10_000 });
   return { aws, secrets, gateways, rotator: createSecretRotator(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets }), logger };
 }

@@ -3,6 +3,7 @@
  * desk's heartbeat in history so an operator sees in the Web UI that workers are
  * alive and which one answered, and it is where the trading sessions hang from.
  */
+import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
   condition,
   continueAsNew,
@@ -55,8 +56,8 @@ export async function deskWorkflow(input: DeskInput): Promise<DeskStatus> {
     },
     {
       validator: ({ by, reason }) => {
-        if (!by?.trim()) throw new Error('by: an operator id is required');
-        if (!reason?.trim()) throw new Error('reason: a reason is required');
+        checkOperatorId(by);
+        checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
       },
     },
   );

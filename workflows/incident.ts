@@ -10,6 +10,7 @@
  *   Recovery (2 - 24 h): reconcile, resume only on explicit approval, write the
  *     post-incident report to the WORM bucket.
  */
+import { checkOperatorId, checkOperatorText, OPERATOR_FINDINGS_MAX, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
   condition,
   defineQuery,
@@ -78,9 +79,8 @@ export interface IncidentInput {
   resumeTimeoutSeconds?: number;
 }
 
-const who = (by: unknown) => {
-  if (typeof by !== 'string' || !by.trim()) throw new Error('by: an operator id is required');
-};
+const who = (by: unknown) => checkOperatorId(by);
+const why = (reason: unknown) => checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
 
 export const acknowledgeUpdate = defineUpdate<IncidentStatus, [{ by: string }]>('acknowledge');
 export const falsePositiveUpdate = defineUpdate<IncidentStatus, [{ by: string; reason: string }]>('markFalsePositive');
@@ -163,7 +163,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     {
       validator: ({ by, reason }) => {
         who(by);
-        if (!reason?.trim()) throw new Error('reason: a reason is required');
+        why(reason);
         if (st.phase !== 'detection') throw new Error(`phase: only an incident in detection can be a false positive (now ${st.phase})`);
       },
     },
@@ -186,8 +186,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     {
       validator: (f) => {
         who(f.by);
-        if (!f.findings?.trim()) throw new Error('findings: required');
-        if (!f.rootCause?.trim()) throw new Error('rootCause: required');
+        checkOperatorText('findings', f.findings, OPERATOR_FINDINGS_MAX, 'required');
+        checkOperatorText('rootCause', f.rootCause, OPERATOR_FINDINGS_MAX, 'required');
         if (typeof f.keysCompromised !== 'boolean') throw new Error('keysCompromised: must be true or false');
       },
     },
@@ -201,7 +201,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     {
       validator: ({ by, reason }) => {
         who(by);
-        if (!reason?.trim()) throw new Error('reason: a reason is required');
+        why(reason);
       },
     },
   );

@@ -8,6 +8,7 @@
  *   5. watch the balance until the increase shows (or time out and alert);
  *   6. tell the session to resume trading.
  */
+import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
   condition,
   defineQuery,
@@ -98,6 +99,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
     records.sendAlert({ alert: makeAlert(name, { message, at: new Date(Date.now()).toISOString(), scope: { exchange: input.exchange, account: input.account, subject: `rebalance-${step}` }, severity }), actor: workflowId });
 
   const checkOperator = (by: string) => {
+    checkOperatorId(by);
     if (!input.operators.includes(by)) throw new Error(`by: ${by || '(empty)'} is not an authorized operator`);
   };
   setHandler(
@@ -128,7 +130,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
       validator: (r) => {
         checkOperator(r.by);
         if (summary.status !== 'awaiting_transfer') throw new Error(`status: this rebalance is ${summary.status}, not awaiting a transfer`);
-        if (!r.reason?.trim()) throw new Error('reason: a reason is required');
+        checkOperatorText('reason', r.reason, OPERATOR_REASON_MAX, 'a reason is required');
       },
     },
   );

@@ -6,6 +6,7 @@
  * here, so every decision is in history. The circuit breaker and the kill switch
  * are workflow state: they survive any worker's death and continue-as-new.
  */
+import { checkOperatorId, checkOperatorText, clipReason, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
   ActivityFailure,
   allHandlersFinished,
@@ -370,9 +371,10 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     await alert('circuit_breaker_triggered', `${session}: ${reason}; trading already halted (${s.breaker.trippedBy ?? 'open'})`, undefined, { subject: 'key_audit', incident });
   }
 
+  // Validators only (no commands): the limits need no patched() and an oversized request changes nothing.
   const validateOperator = ({ by, reason }: OperatorRequest) => {
-    if (typeof by !== 'string' || !by.trim()) throw new Error('by: an operator id is required');
-    if (typeof reason !== 'string' || !reason.trim()) throw new Error('reason: a reason is required');
+    checkOperatorId(by);
+    checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
   };
 
   /**
@@ -457,7 +459,9 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   setHandler(stopSignal, async (req) => {
     // A Signal has no validator: a malformed stop still stops (the kill switch never refuses on its reason).
     const by = typeof req?.by === 'string' && req.by.trim() ? req.by : 'unknown-operator';
-    const reason = typeof req?.reason === 'string' && req.reason.trim() ? req.reason : 'kill switch';
+    const given = typeof req?.reason === 'string' && req.reason.trim() ? req.reason : 'kill switch';
+    // A Signal cannot be refused, so an oversized reason is clipped before it reaches the audit trail.
+    const reason = patched('stop-signal-clips-reason') ? clipReason(given) : given;
     const stopId = typeof req?.stopId === 'string' ? req.stopId : undefined;
     // Caught: a signal handler's rejection would fail the workflow task; the cancels are retried every tick.
     await stopOnce({ by, reason, isolate: req?.isolate === true, ...(stopId ? { stopId } : {}), ...(typeof req?.incidentId === 'string' ? { incidentId: req.incidentId } : {}) }).catch((err: unknown) =>

@@ -1,5 +1,5 @@
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
-import { Api } from 'grammy';
+import { Api, type Transformer } from 'grammy';
 import type { Alert } from '../../domain/severity';
 import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
@@ -25,6 +25,16 @@ export const TELEGRAM_RETRY: Readonly<AutoRetryOptions> = {
 export function boundedAutoRetry(overrides: Partial<AutoRetryOptions> = {}) {
   return autoRetry({ ...TELEGRAM_RETRY, ...overrides });
 }
+
+/**
+ * Every outgoing Bot API call has its text fields scrubbed: alerts, replies and
+ * edits carry whatever an error or an operator put in them (issue 13 item 6).
+ */
+export const scrubOutgoing: Transformer = (prev, method, payload, signal) => {
+  // Top-level strings only (text, caption, query answers): keyboards and files keep their class and shape.
+  const clean = Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, typeof v === 'string' ? sanitize(v) : v])) as typeof payload;
+  return prev(method, clean, signal);
+};
 
 /** grammy's network errors carry the request URL (with the token) on `.error`; only a scrubbed message leaves here. */
 export function describeTelegramError(err: unknown): string {
@@ -77,6 +87,7 @@ export class TelegramAlertChannel implements AlertChannel {
       // Also scrubbed if the store handing it out did not register it.
       registerSecret(token);
       const api = new Api(token, { apiRoot: this.opts.apiRoot, timeoutSeconds: this.opts.timeoutSeconds ?? 5 });
+      api.config.use(scrubOutgoing);
       api.config.use(boundedAutoRetry(this.opts.retry));
       this.client = { token, api };
     }

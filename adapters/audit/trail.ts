@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../logger';
-import { sanitize } from '../redact';
+import { sanitize, sanitizeDeep } from '../redact';
 import { seal } from './chain';
 import { AuditEventInputSchema, type AuditEvent, type AuditEventInput } from './events';
 import { AuditKeyConflictError } from './s3-shipper';
@@ -116,7 +116,8 @@ export class AuditTrail implements AuditRecorder {
     const existing = this.byId.get(id) ?? this.inFlight.get(id);
     if (existing) return Promise.resolve(existing);
     const promise = new Promise<AuditEvent>((resolve, reject) => {
-      this.queue.push({ input: parsed.data as AuditEventInput, id, resolve, reject });
+      // Scrubbed before sealing: the trail is kept for years and must never hold a secret an error carried in.
+      this.queue.push({ input: sanitizeDeep(parsed.data as AuditEventInput), id, resolve, reject });
     });
     this.inFlight.set(id, promise);
     void this.scheduleFlush();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { venueAccounts } from '../../config/policy';
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { createAwsClients } from '../../adapters/aws';
@@ -52,7 +53,7 @@ export function registerBotCommands(program: Command, ctx: CliContext): void {
         desk,
         stopFallback: {
           configuredSessions: config.exchanges.filter((x) => x.strategy).map((x) => `${x.exchange}/${x.account}`),
-          direct: () => Promise.resolve(createDirectCanceller({ config, audit, gateways: new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' }) })),
+          direct: () => Promise.resolve(createDirectCanceller({ config, audit, gateways: new CcxtGatewayProvider({ secrets, accounts: venueAccounts(config), enableRateLimit: config.profile === 'production' }) })),
         },
         audit,
         alerts,

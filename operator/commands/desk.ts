@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
+import { printableConfig } from '../../config/policy';
+import { sanitize } from '../../adapters/redact';
 import { deskStatusQuery } from '../../workflows/desk';
 import { connectClient } from '../../clients/connect';
 
@@ -34,7 +36,8 @@ export function registerDeskCommands(program: Command, ctx: CliContext): void {
     .action(() => {
       const loaded = ctx.config();
       ctx.out(`${loaded.path}: valid (${loaded.config.profile} profile)`);
-      ctx.out(JSON.stringify(loaded.config, null, 2));
+      // Never a secret on the terminal (issue 13): userinfo and secret-named fields are masked.
+      ctx.out(sanitize(JSON.stringify(printableConfig(loaded.config), null, 2)));
     });
 
   program

@@ -7,7 +7,7 @@ import type { AutoRetryOptions } from '@grammyjs/auto-retry';
 import { Bot, InlineKeyboard, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { AlertRouter } from '../../adapters/alerts/router';
-import { boundedAutoRetry, describeTelegramError } from '../../adapters/alerts/telegram';
+import { boundedAutoRetry, describeTelegramError, scrubOutgoing } from '../../adapters/alerts/telegram';
 import type { AuditRecorder } from '../../adapters/audit/trail';
 import type { Logger } from '../../adapters/logger';
 import type { DeskMetrics } from '../../adapters/metrics';
@@ -74,6 +74,7 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
   const quietly = (what: string, p: Promise<unknown>) => p.catch((err: unknown) => logger.warn(`${what} failed: ${errorMessage(err)}`));
 
   const bot = new Bot(opts.token, { botInfo: opts.botInfo, client: opts.apiRoot ? { apiRoot: opts.apiRoot } : {} });
+  bot.api.config.use(scrubOutgoing);
   bot.api.config.use(boundedAutoRetry(opts.retry));
   // Without a handler grammy stops polling on the first error; a reply that fails must not kill the kill switch.
   bot.catch((err) => logger.error({ updateId: err.ctx.update.update_id }, `operator bot: ${errorMessage(err.error)}`));

@@ -31,6 +31,7 @@ describe('domain purity', () => {
       'dead-mans-switch.ts',
       'key-audit.ts',
       'market.ts',
+      'operator-input.ts',
       'order-timing.ts',
       'portfolio.ts',
       'preflight.ts',
