@@ -30,6 +30,7 @@ export function createIncidentActivities(deps: ActivityDeps) {
         message: `ESCALATION ${input.round} to ${to}: ${input.severity} ${input.incident} is not acknowledged: ${input.summary}`,
         at: now(),
         scope: { subject: `${input.incident}-escalation-${input.round}` },
+        incidentId: input.incident,
       });
       return deps.alerts.route(alert, input.incident);
     },

@@ -17,6 +17,7 @@ export interface DeskMetrics {
   exchangeErrors: Counter<'exchange' | 'kind'>;
   exchangeRequests: Counter<'exchange'>;
   ordersFilled: Counter<'exchange' | 'symbol'>;
+  alertDeliveries: Counter<'channel' | 'outcome'>;
 }
 
 export function createMetrics(): DeskMetrics {
@@ -43,6 +44,7 @@ export function createMetrics(): DeskMetrics {
     exchangeErrors: new Counter({ name: 'trading_exchange_errors_total', help: 'Exchange API errors by mapped kind', labelNames: ['exchange', 'kind'], registers }),
     exchangeRequests: new Counter({ name: 'trading_exchange_requests_total', help: 'Exchange API requests', labelNames: ['exchange'], registers }),
     ordersFilled: new Counter({ name: 'trading_orders_filled_total', help: 'Orders seen filled', labelNames: ['exchange', 'symbol'], registers }),
+    alertDeliveries: new Counter({ name: 'warden_alert_deliveries_total', help: 'Alert deliveries per channel (alerts, incident phases, tests) by outcome', labelNames: ['channel', 'outcome'], registers }),
   };
 }
 

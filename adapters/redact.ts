@@ -22,7 +22,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   // Headers as they appear in dumped requests.
   [/((?:X-MBX-APIKEY|OK-ACCESS-KEY|OK-ACCESS-SIGN|OK-ACCESS-PASSPHRASE|X-BAPI-API-KEY|X-BAPI-SIGN)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, `$1${REDACTED}`],
   // JSON-ish fields.
-  [/(["']?(?:apiKey|api_key|secret|passphrase|password|token|signature|privateKey)["']?\s*[:=]\s*["'])[^"']+/gi, `$1${REDACTED}`],
+  [/(["']?(?:apiKey|api_key|secret|passphrase|password|token|signature|privateKey|routing_key)["']?\s*[:=]\s*["'])[^"']+/gi, `$1${REDACTED}`],
   // Telegram bot tokens, in URLs (/bot<token>/) or alone.
   [/(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}/g, REDACTED],
   // AWS secret access keys in text.

@@ -87,12 +87,41 @@ export const TelegramConfig = z
   })
   .strict();
 
+/** PagerDuty Events API v2; the routing key lives in the secrets store (`<prefix>/pagerduty/events`). */
+export const PagerDutyConfig = z
+  .object({
+    apiUrl: z.url({ error: 'must be a URL' }).default('https://events.pagerduty.com'),
+    /** `payload.source`: what PagerDuty shows as the affected system. */
+    source: z.string().min(1).max(255).default('warden'),
+    timeoutSeconds: z.number().positive().max(60).default(10),
+    /** Attempts per delivery inside one activity attempt; Temporal's retry takes over after them. */
+    maxAttempts: z.number().int().min(1).max(5).default(3),
+    /** A 429 asking to wait longer than this fails the attempt at once: the durable retry waits instead of a blocked activity. */
+    maxRetryAfterSeconds: z.number().nonnegative().max(30).default(5),
+  })
+  .strict();
+
+/** SMTP submission with STARTTLS required; credentials live in the secrets store (`<prefix>/smtp/credentials`). */
+export const EmailConfig = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(587),
+    from: z.email({ error: 'must be an email address' }),
+    to: z.array(z.email({ error: 'must be email addresses' })).min(1, { error: 'must list at least one address' }),
+    /** PEM file of the CA that signed the server's certificate (a private relay); unset: the system's roots. */
+    caFile: z.string().optional(),
+    timeoutSeconds: z.number().positive().max(60).default(10),
+  })
+  .strict();
+
 /** The seed's alert table (section 5). */
 export const AlertsConfig = z
   .object({
     marginHealthWarnPct: percent('alerts.marginHealthWarnPct').default(40),
     latencyWarnMs: z.number().int().positive().default(500),
     escalation: z.array(z.number().int().positive()).default([]),
+    pagerduty: PagerDutyConfig.optional(),
+    email: EmailConfig.optional(),
   })
   .strict();
 
@@ -204,3 +233,5 @@ export type WardenConfig = z.infer<typeof WardenConfig>;
 export type ExchangeAccountConfig = z.infer<typeof ExchangeAccountConfig>;
 export type RiskConfig = z.infer<typeof RiskConfig>;
 export type AwsConfig = z.infer<typeof AwsConfig>;
+export type PagerDutyConfig = z.infer<typeof PagerDutyConfig>;
+export type EmailConfig = z.infer<typeof EmailConfig>;

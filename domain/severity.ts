@@ -136,6 +136,11 @@ export function alertDedupKey(name: AlertName, scope: AlertScope = {}): string {
   return s ? `${name}:${s}` : name;
 }
 
+/** The incident workflow's id for a cause: one open incident per cause (signal-with-start on this id). */
+export function incidentIdForCause(cause: string): string {
+  return `incident/${cause.replace(/[^A-Za-z0-9._:/-]/g, '_')}`;
+}
+
 /** Incidents dedup by cause and scope, not severity: an escalation is the same incident. */
 export function incidentDedupKey(cause: string, scope: AlertScope = {}): string {
   const s = scopeKey(scope);
@@ -152,6 +157,8 @@ export interface Alert {
   at: string;
   respondWithinMs: number;
   incident?: IncidentSeverity;
+  /** The incident this alert reports on (the runbook's own messages), so a pager folds them into one page. */
+  incidentId?: string;
 }
 
 export interface AlertInput {
@@ -162,6 +169,8 @@ export interface AlertInput {
   severity?: AlertSeverity;
   /** Overrides the incident the catalogue opens, e.g. SEV-1 for a halt on a key that can withdraw. */
   incident?: IncidentSeverity;
+  /** Set by the incident runbook on its own messages. */
+  incidentId?: string;
 }
 
 export function makeAlert(name: AlertName, input: AlertInput): Alert {
@@ -180,7 +189,16 @@ export function makeAlert(name: AlertName, input: AlertInput): Alert {
   };
   const incident = input.incident ?? d.incident;
   if (incident) alert.incident = incident;
+  if (input.incidentId) alert.incidentId = input.incidentId;
   return alert;
+}
+
+/**
+ * The incident an alert belongs to: the runbook's messages name theirs, and an
+ * alert that opens an incident opens the one its dedup key names (clients/incident-control).
+ */
+export function incidentOfAlert(alert: Pick<Alert, 'incident' | 'incidentId' | 'dedupKey'>): string | undefined {
+  return alert.incidentId ?? (alert.incident ? incidentIdForCause(alert.dedupKey) : undefined);
 }
 
 /** `🚨 CRITICAL: Circuit breaker triggered: <message>` */
