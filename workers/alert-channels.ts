@@ -15,5 +15,9 @@ export async function alertChannels(config: WardenConfig, secrets: SecretsStore,
     const { PagerDutyAlertChannel } = await import('../adapters/alerts/pagerduty');
     channels.push(new PagerDutyAlertChannel({ secrets, config: config.alerts.pagerduty }));
   }
+  if (config.alerts.email) {
+    const { EmailAlertChannel } = await import('../adapters/alerts/email');
+    channels.push(new EmailAlertChannel({ secrets, config: config.alerts.email }));
+  }
   return channels;
 }
