@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UNKNOWN_ORDER_POLICIES } from '../domain/reconciliation';
+import { DEFAULT_ALERT_ROUTES, ROUTED_CHANNELS } from '../domain/severity';
 import { StrategyConfig } from '../domain/strategy';
 
 /** Venues Warden trades on; each has its own wire format in the simulator and gateway. */
@@ -114,12 +115,34 @@ export const EmailConfig = z
   })
   .strict();
 
+const routedChannels = z.array(z.enum(ROUTED_CHANNELS, { error: `must be one of ${ROUTED_CHANNELS.join(', ')}` }));
+export const AlertRoutesConfig = z
+  .object({
+    CRITICAL: routedChannels.default([...DEFAULT_ALERT_ROUTES.CRITICAL]),
+    WARNING: routedChannels.default([...DEFAULT_ALERT_ROUTES.WARNING]),
+    INFO: routedChannels.default([...DEFAULT_ALERT_ROUTES.INFO]),
+  })
+  .strict();
+
+export const EscalationContactConfig = z
+  .object({
+    name: z.string().min(1),
+    telegram: z.number({ error: 'must be a numeric Telegram user id' }).int().positive().optional(),
+    email: z.email({ error: 'must be an email address' }).optional(),
+    pagerduty: z.string().regex(/^[A-Z0-9]{5,10}$/, { error: 'must be a PagerDuty user or escalation policy id, e.g. PABC123' }).optional(),
+  })
+  .strict()
+  .refine((c) => c.telegram !== undefined || c.email !== undefined || c.pagerduty !== undefined, { error: 'must name at least one of telegram, email, pagerduty' });
+
 /** The seed's alert table (section 5). */
 export const AlertsConfig = z
   .object({
     marginHealthWarnPct: percent('alerts.marginHealthWarnPct').default(40),
     latencyWarnMs: z.number().int().positive().default(500),
-    escalation: z.array(z.number().int().positive()).default([]),
+    /** Who an unacknowledged incident escalates to: Telegram ids, or people with a contact per channel. */
+    escalation: z.array(z.union([z.number().int().positive(), EscalationContactConfig])).default([]),
+    /** Channels per alert level; a channel named here but not configured is skipped. */
+    routes: AlertRoutesConfig.default(AlertRoutesConfig.parse({})),
     pagerduty: PagerDutyConfig.optional(),
     email: EmailConfig.optional(),
   })

@@ -109,6 +109,48 @@ export const ALERTS: Readonly<Record<AlertName, AlertDefinition>> = {
   incident_update: def('incident_update', 'CRITICAL', 'Incident'),
 };
 
+// ---- escalation -----------------------------------------------------------------
+
+/** Alert channels a route can name (the log takes every alert, whatever the route). */
+export const ROUTED_CHANNELS = ['telegram', 'pagerduty', 'email'] as const;
+export type RoutedChannel = (typeof ROUTED_CHANNELS)[number];
+
+/** The seed's "Alert triggers (Telegram, PagerDuty, email)", by urgency: only CRITICAL pages. */
+export const DEFAULT_ALERT_ROUTES: Readonly<Record<AlertSeverity, readonly RoutedChannel[]>> = {
+  CRITICAL: ['telegram', 'pagerduty', 'email'],
+  WARNING: ['telegram', 'email'],
+  INFO: ['email'],
+};
+
+/** Someone an unacknowledged incident escalates to, and where each channel reaches them. */
+export interface EscalationContact {
+  name: string;
+  telegram?: number;
+  email?: string;
+  /** A PagerDuty user or escalation policy id, named in the page's details. */
+  pagerduty?: string;
+}
+
+/** A bare number is a Telegram user id (the list's original form). */
+export type EscalationEntry = number | EscalationContact;
+
+export function escalationContact(e: EscalationEntry): EscalationContact {
+  return typeof e === 'number' ? { name: `tg:${e}`, telegram: e } : e;
+}
+
+/** `tg:1001, Alice (telegram 1002, email alice@example.com, pagerduty PABC123)`. */
+export function describeEscalation(list: readonly EscalationEntry[]): string {
+  if (!list.length) return 'all operators';
+  return list
+    .map((e) => {
+      if (typeof e === 'number') return `tg:${e}`;
+      // A bare Telegram id turned contact is already named by its id.
+      const via = ROUTED_CHANNELS.flatMap((c) => (e[c] !== undefined && !(c === 'telegram' && e.name === `tg:${e[c]}`) ? [`${c} ${e[c]}`] : []));
+      return via.length ? `${e.name} (${via.join(', ')})` : e.name;
+    })
+    .join(', ');
+}
+
 // ---- alerts and dedup keys --------------------------------------------------------
 
 /** What an alert is about; each part becomes a segment of the dedup key. */
@@ -159,6 +201,8 @@ export interface Alert {
   incident?: IncidentSeverity;
   /** The incident this alert reports on (the runbook's own messages), so a pager folds them into one page. */
   incidentId?: string;
+  /** An escalation's people: each channel reaches them its own way (email adds their addresses). */
+  escalateTo?: EscalationContact[];
 }
 
 export interface AlertInput {
@@ -171,6 +215,7 @@ export interface AlertInput {
   incident?: IncidentSeverity;
   /** Set by the incident runbook on its own messages. */
   incidentId?: string;
+  escalateTo?: EscalationContact[];
 }
 
 export function makeAlert(name: AlertName, input: AlertInput): Alert {
@@ -190,6 +235,7 @@ export function makeAlert(name: AlertName, input: AlertInput): Alert {
   const incident = input.incident ?? d.incident;
   if (incident) alert.incident = incident;
   if (input.incidentId) alert.incidentId = input.incidentId;
+  if (input.escalateTo?.length) alert.escalateTo = input.escalateTo;
   return alert;
 }
 

@@ -6,13 +6,12 @@ import { createMetrics, startMetricsServer, type MetricsServer } from '../adapte
 import { createAwsClients } from '../adapters/aws';
 import { openAuditTrail } from '../adapters/audit';
 import { createSecretsStore } from '../adapters/secrets';
-import { AlertRouter, LogAlertChannel } from '../adapters/alerts/router';
 import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import { deskWorkflow } from '../workflows/desk';
 import { join } from 'node:path';
 import { LocalReportStore, S3ReportStore } from '../adapters/audit/report-store';
 import { TemporalDeskControl } from '../clients/temporal-desk-control';
-import { alertChannels } from './alert-channels';
+import { createAlertRouter } from './alert-channels';
 import { createSecretRotator } from '../adapters/secrets/rotation';
 import { assertPreflight, preflightDepsFrom } from './preflight';
 import { installRuntime } from './runtime';
@@ -41,12 +40,7 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
   const gateways = new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: config.profile === 'production' });
   const client = await connectClient(config.temporal);
   const desk = new TemporalDeskControl(client, config);
-  const alerts = new AlertRouter({
-    channels: await alertChannels(config, secrets, logger),
-    audit,
-    logger,
-    onIncident: (alert) => desk.incident.openFromAlert(alert),
-  });
+  const alerts = await createAlertRouter(config, { secrets, logger, audit, metrics, onIncident: (alert) => desk.incident.openFromAlert(alert) });
   const reports = config.audit.shipToS3
     ? new S3ReportStore({ s3: aws.s3, bucket: config.aws.auditBucket, retentionDays: config.audit.retentionDays.audit })
     : new LocalReportStore(join(loaded.stateDir, 'reports'));

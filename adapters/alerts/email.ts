@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import type { EmailConfig } from '../../config/schema';
-import { incidentOfAlert, type Alert } from '../../domain/severity';
+import { describeEscalation, incidentOfAlert, type Alert } from '../../domain/severity';
 import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
 import type { AlertChannel } from './router';
@@ -18,6 +18,7 @@ export function alertEmail(text: string, alert: Alert): { subject: string; text:
     `Observed at: ${alert.at}`,
     `Dedup key: ${alert.dedupKey}`,
     ...(incident ? [`Incident: ${incident} (acknowledge with: warden incident ack ${incident})`] : []),
+    ...(alert.escalateTo?.length ? [`Escalated to: ${describeEscalation(alert.escalateTo)}`] : []),
   ];
   return { subject: `[Warden] ${alert.severity}: ${alert.title}`.slice(0, 200), text: `${lines.join('\n')}\n` };
 }
@@ -67,7 +68,9 @@ export class EmailAlertChannel implements AlertChannel {
       });
       try {
         const mail = alertEmail(text, alert);
-        await transport.sendMail({ from, to, subject: mail.subject, text: mail.text, priority: alert.severity === 'CRITICAL' ? 'high' : 'normal', headers: { 'X-Warden-Dedup-Key': alert.dedupKey } });
+        // An escalation also goes to the people it names, beside the usual list.
+        const cc = (alert.escalateTo ?? []).flatMap((c) => (c.email && !to.includes(c.email) ? [c.email] : []));
+        await transport.sendMail({ from, to, ...(cc.length ? { cc } : {}), subject: mail.subject, text: mail.text, priority: alert.severity === 'CRITICAL' ? 'high' : 'normal', headers: { 'X-Warden-Dedup-Key': alert.dedupKey } });
       } finally {
         transport.close();
       }

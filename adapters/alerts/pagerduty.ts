@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { PagerDutyConfig } from '../../config/schema';
-import { incidentOfAlert, type Alert } from '../../domain/severity';
+import { describeEscalation, incidentOfAlert, type Alert } from '../../domain/severity';
 import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
 import type { AlertChannel, IncidentPhaseEvent } from './router';
@@ -86,6 +86,7 @@ export function triggerEvent(routingKey: string, alert: Alert, text: string, sou
         respond_within_minutes: Math.round(alert.respondWithinMs / 60_000),
         ...(incident ? { incident } : {}),
         ...(alert.incident ? { incident_severity: alert.incident } : {}),
+        ...(alert.escalateTo?.length ? { escalate_to: describeEscalation(alert.escalateTo) } : {}),
       },
     },
   };

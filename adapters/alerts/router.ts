@@ -1,4 +1,4 @@
-import { formatAlert, type Alert } from '../../domain/severity';
+import { formatAlert, type Alert, type AlertSeverity } from '../../domain/severity';
 import type { AuditRecorder } from '../audit/trail';
 import type { Logger } from '../logger';
 import type { DeskMetrics } from '../metrics';
@@ -66,6 +66,8 @@ export class AlertRouter {
       onIncident?: (alert: Alert) => Promise<unknown> | undefined;
       /** Counts each channel's outcomes (warden_alert_deliveries_total). */
       metrics?: Pick<DeskMetrics, 'alertDeliveries'>;
+      /** Channel names per level (config alerts.routes); unset, every channel takes every alert. The log always does. */
+      routes?: Readonly<Record<AlertSeverity, readonly string[]>>;
     },
   ) {}
 
@@ -80,8 +82,10 @@ export class AlertRouter {
     if (alert.incident && this.opts.onIncident) await this.opts.onIncident(alert);
     const window = this.opts.dedupWindowMs ?? 10 * 60_000;
     const mark = (c: AlertChannel) => `${c.name}\u0000${alert.dedupKey}`;
+    const routed = this.opts.routes?.[alert.severity];
     // Per channel: a retry after Telegram failed goes to Telegram only, not to the log again.
     const due = this.opts.channels.filter((c) => {
+      if (routed && c.name !== 'log' && !routed.includes(c.name)) return false;
       const last = this.lastSent.get(mark(c));
       return last === undefined || now - last >= window;
     });

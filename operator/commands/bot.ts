@@ -3,11 +3,10 @@ import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { createAwsClients } from '../../adapters/aws';
 import { openAuditTrail } from '../../adapters/audit';
-import { AlertRouter } from '../../adapters/alerts/router';
 import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
 import { createSecretsStore } from '../../adapters/secrets';
-import { alertChannels } from '../../workers/alert-channels';
+import { createAlertRouter } from '../../workers/alert-channels';
 import { untilSignal } from '../../workers/until-signal';
 import { connectClient } from '../../clients/connect';
 import { createOperatorBot } from '../telegram/bot';
@@ -31,7 +30,7 @@ export function registerBotCommands(program: Command, ctx: CliContext): void {
       const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: 'operator-bot' });
       const client = await connectClient(config.temporal);
       const desk = new TemporalDeskControl(client, config);
-      const alerts = new AlertRouter({ channels: await alertChannels(config, secrets, logger), audit, logger, onIncident: (a) => desk.incident.openFromAlert(a) });
+      const alerts = await createAlertRouter(config, { secrets, logger, audit, onIncident: (a) => desk.incident.openFromAlert(a) });
       const bot = createOperatorBot({
         token: await secrets.getTelegramToken(),
         apiRoot: config.telegram.apiRoot,
