@@ -99,6 +99,11 @@ export const PagerDutyConfig = z
     maxAttempts: z.number().int().min(1).max(5).default(3),
     /** A 429 asking to wait longer than this fails the attempt at once: the durable retry waits instead of a blocked activity. */
     maxRetryAfterSeconds: z.number().nonnegative().max(30).default(5),
+    /** Where the worker listens for PagerDuty's V3 webhook (acknowledgements); signing secret at `<prefix>/pagerduty/webhook`. */
+    webhook: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9465) })
+      .strict()
+      .optional(),
   })
   .strict();
 

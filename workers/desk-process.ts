@@ -66,6 +66,16 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
     },
   });
   const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
+  const webhookConfig = config.alerts.pagerduty?.webhook;
+  const webhook = webhookConfig
+    ? await (await import('../adapters/alerts/pagerduty-webhook')).startPagerDutyWebhook({
+        ...webhookConfig,
+        secret: () => secrets.getPagerDutyWebhookSecret(),
+        acknowledge: async (id, by) => void (await desk.incident.acknowledge(id, { id: by, channel: 'pagerduty' })),
+        audit,
+        logger,
+      })
+    : undefined;
   // Production trades only once every automated checklist item holds (seed: Security Checklist for Production).
   await assertPreflight(loaded, preflightDepsFrom({ secrets, gateways, s3: aws.s3, client }));
   const running = worker.run();
@@ -79,6 +89,7 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
       await metricsServer.close();
+      await webhook?.close();
       await audit.shipNow().catch((err) => logger.warn({ err }, 'audit events stay spooled until the next start'));
       await audit.close();
       await client.connection.close();

@@ -32,7 +32,7 @@ export const AuditPayloads = {
   secret_access: z.object({ secret_name: z.string(), purpose: z.string(), accessed_by: who, success: z.boolean(), error: z.string().optional() }),
   operator_command: z.object({
     operator: who,
-    channel: z.enum(['telegram', 'cli', 'api']),
+    channel: z.enum(['telegram', 'cli', 'api', 'pagerduty']),
     command: z.string(),
     outcome: z.enum(['accepted', 'refused', 'failed']),
     detail: z.string().optional(),

@@ -8,6 +8,7 @@ import {
   DatabaseCredentialSecret,
   exchangeSecretName,
   PagerDutyRoutingKeySecret,
+  PagerDutyWebhookSecret,
   serviceSecretName,
   SmtpCredentialSecret,
   TelegramTokenSecret,
@@ -81,6 +82,15 @@ export class CachedSecretsStore implements SecretsStore {
       const { routing_key } = parseSecret(name, raw.text, PagerDutyRoutingKeySecret);
       registerSecret(routing_key);
       return routing_key;
+    });
+  }
+
+  getPagerDutyWebhookSecret(): Promise<string> {
+    const name = serviceSecretName(this.opts.prefix, 'pagerdutyWebhook');
+    return this.load(name, 'pagerduty-webhook', 'AWSCURRENT', (raw) => {
+      const { secret } = parseSecret(name, raw.text, PagerDutyWebhookSecret);
+      registerSecret(secret);
+      return secret;
     });
   }
 

@@ -20,6 +20,8 @@ export type ExchangeCredentialSecret = z.infer<typeof ExchangeCredentialSecret>;
 export const TelegramTokenSecret = z.object({ token: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/) }).strict();
 /** An Events API v2 integration key (32 characters; PagerDuty calls it the routing key). */
 export const PagerDutyRoutingKeySecret = z.object({ routing_key: z.string().regex(/^[A-Za-z0-9]{32}$/) }).strict();
+/** The signing secret of PagerDuty's V3 webhook subscription (acknowledgements flowing back to the desk). */
+export const PagerDutyWebhookSecret = z.object({ secret: z.string().min(16) }).strict();
 /** SMTP submission credentials for the email alert channel. */
 export const SmtpCredentialSecret = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
 export type SmtpCredentials = z.infer<typeof SmtpCredentialSecret>;
@@ -49,6 +51,7 @@ export interface SecretsStore {
   getExchangeCredentials(exchange: ExchangeId, account: string, purpose: KeyPurpose, stage?: VersionStage): Promise<ExchangeCredentials>;
   getTelegramToken(): Promise<string>;
   getPagerDutyRoutingKey(): Promise<string>;
+  getPagerDutyWebhookSecret(): Promise<string>;
   getSmtpCredentials(): Promise<SmtpCredentials>;
   getDatabaseCredentials(): Promise<DatabaseCredentials>;
   /** Drops cached values (all, or one secret name): rotation calls this after promoting a new key. */
@@ -73,6 +76,7 @@ export class SecretNotFoundError extends Error {
 export const SERVICE_SECRET_NAMES = {
   telegram: 'telegram/bot',
   pagerduty: 'pagerduty/events',
+  pagerdutyWebhook: 'pagerduty/webhook',
   smtp: 'smtp/credentials',
   database: 'database/credentials',
 } as const;
