@@ -72,6 +72,9 @@ describe('warden alerts test', () => {
     expect(r.code).toBe(0);
     expect(tg.sentTo(CHAT)[0]).toMatch(/^ℹ️ INFO: Daily report: test alert from warden alerts test by cli:/);
     expect(pd.events()[0]).toMatchObject({ event_action: 'trigger', payload: { severity: 'info' } });
+    // The test page does not stay open.
+    expect(pd.events()[1]).toMatchObject({ event_action: 'resolve', dedup_key: pd.events()[0]!.dedup_key });
+    expect(pd.state(pd.events()[0]!.dedup_key!)).toBe('resolved');
     await smtp.waitForMessage((m) => m.body.includes('test alert from warden alerts test'));
     // Audited in the CLI's own spool, one record per channel, no secret in it.
     const spool = readSpool();

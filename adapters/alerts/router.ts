@@ -142,7 +142,11 @@ export class AlertRouter {
   /** `warden alerts test`: one test alert on every channel, no dedup window, each outcome reported. */
   test(alert: Alert, actor: string): Promise<ChannelResult[]> {
     const text = formatAlert(alert);
-    return this.fanOut(this.opts.channels, 'test', alert.dedupKey, actor, (c) => c.deliver(text, alert));
+    return this.fanOut(this.opts.channels, 'test', alert.dedupKey, actor, async (c) => {
+      await c.deliver(text, alert);
+      // A test page resolves itself at once: it must not stay open on the on-call's phone.
+      await c.incidentPhase?.({ incident: alert.dedupKey, action: 'resolve', by: actor, at: alert.at, note: 'test alert' });
+    });
   }
 }
 
