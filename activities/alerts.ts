@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/severity';
-import type { AlertOutcome } from '../adapters/alerts/router';
+import type { AlertOutcome, IncidentPhaseEvent } from '../adapters/alerts/router';
 import type { ActivityDeps } from './deps';
 
 export function createAlertActivities(deps: ActivityDeps) {
@@ -12,6 +12,17 @@ export function createAlertActivities(deps: ActivityDeps) {
     async sendAlert(input: { alert: Alert; actor: string }): Promise<AlertOutcome> {
       const outcome = await deps.alerts.route(input.alert, input.actor);
       if (outcome.failed.length) throw new Error(`alert ${input.alert.dedupKey} not delivered on ${outcome.failed.join(', ')}`);
+      return outcome;
+    },
+
+    /**
+     * An incident was acknowledged or resolved: channels that keep incident
+     * state (PagerDuty) follow, under the key its alerts paged with. Fails, and
+     * so is retried durably, while any such channel has not taken it.
+     */
+    async notifyIncidentPhase(input: { event: IncidentPhaseEvent; actor: string }): Promise<AlertOutcome> {
+      const outcome = await deps.alerts.incidentPhase(input.event, input.actor);
+      if (outcome.failed.length) throw new Error(`incident ${input.event.incident} ${input.event.action} not delivered on ${outcome.failed.join(', ')}`);
       return outcome;
     },
 

@@ -2,6 +2,7 @@ import type { AlertRouter } from '../adapters/alerts/router';
 import type { AuditEvent } from '../adapters/audit/events';
 import type { AuditRecorder } from '../adapters/audit/trail';
 import type { ExchangeId } from '../config/schema';
+import type { EscalationEntry } from '../domain/severity';
 import type { ReportStore, SessionControl } from './session-control';
 import type { GatewayProvider } from '../adapters/exchange/provider';
 import type { Logger } from '../adapters/logger';
@@ -25,8 +26,8 @@ export interface ActivityDeps {
   reports: ReportStore;
   /** Configured accounts (an incident with no named sessions concerns them all). */
   accounts: Array<{ exchange: ExchangeId; account: string }>;
-  /** Telegram ids paged when an incident is not acknowledged. */
-  escalation: number[];
+  /** Who is paged when an incident is not acknowledged (Telegram ids, or people per channel). */
+  escalation: EscalationEntry[];
   /** Names this worker in results, so sessions can see a failover. */
   workerIdentity: string;
   now?: () => Date;

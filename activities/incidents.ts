@@ -1,5 +1,5 @@
 import { auditKeys, formatFinding } from '../domain/key-audit';
-import { makeAlert } from '../domain/severity';
+import { describeEscalation, escalationContact, makeAlert } from '../domain/severity';
 import type { IncidentStatus } from '../workflows/incident';
 import type { ExchangeId } from '../config/schema';
 import type { ActivityDeps } from './deps';
@@ -25,11 +25,13 @@ export function createIncidentActivities(deps: ActivityDeps) {
 
     /** Nobody acknowledged in time: page the escalation list on every channel. */
     async escalate(input: { incident: string; severity: string; summary: string; round: number }) {
-      const to = deps.escalation.length ? deps.escalation.map((id) => `tg:${id}`).join(', ') : 'all operators';
+      const to = describeEscalation(deps.escalation);
       const alert = makeAlert('incident_update', {
         message: `ESCALATION ${input.round} to ${to}: ${input.severity} ${input.incident} is not acknowledged: ${input.summary}`,
         at: now(),
         scope: { subject: `${input.incident}-escalation-${input.round}` },
+        incidentId: input.incident,
+        escalateTo: deps.escalation.map(escalationContact),
       });
       return deps.alerts.route(alert, input.incident);
     },

@@ -17,6 +17,7 @@ export interface DeskMetrics {
   exchangeErrors: Counter<'exchange' | 'kind'>;
   exchangeRequests: Counter<'exchange'>;
   ordersFilled: Counter<'exchange' | 'symbol'>;
+  alertDeliveries: Counter<'channel' | 'outcome'>;
   auditUnshipped: Gauge;
   auditOldestUnshippedSeconds: Gauge;
   auditShipFailures: Gauge;
@@ -74,6 +75,7 @@ export function createMetrics(): DeskMetrics {
     watchAudit(source) {
       audit = source;
     },
+    alertDeliveries: new Counter({ name: 'warden_alert_deliveries_total', help: 'Alert deliveries per channel (alerts, incident phases, tests) by outcome', labelNames: ['channel', 'outcome'], registers }),
   };
 }
 

@@ -110,7 +110,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(\bBearer\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`],
   [/(\bBasic\s+)(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{6,}={0,2}/g, `$1${REDACTED}`],
   // Quoted values of secret-named JSON-ish fields, spaces included.
-  [/(["']?(?:apiKey|api_key|secret|passphrase|password|token|signature|privateKey)["']?\s*[:=]\s*["'])(?!\[REDACTED\])[^"']+/gi, `$1${REDACTED}`],
+  [/(["']?(?:apiKey|api_key|secret|passphrase|password|token|signature|privateKey|routing_key)["']?\s*[:=]\s*["'])(?!\[REDACTED\])[^"']+/gi, `$1${REDACTED}`],
   // name=value and name: value, quoted or not (S3 presigned X-Amz-Signature / X-Amz-Credential / X-Amz-Security-Token included).
   [new RegExp(`(\\b${SECRET_PARAM}["']?\\s*[:=]\\s*["']?)(?!\\[REDACTED\\])[^\\s&"',;}\\]]+`, 'gi'), `$1${REDACTED}`],
   // Exchange auth headers as they appear in dumped requests.

@@ -10,7 +10,7 @@ export type { RebalanceSummary } from '../workflows/rebalance';
 export type { IncidentSummary } from '../workflows/incident';
 import type { IncidentSummary } from '../workflows/incident';
 
-export type OperatorChannel = 'telegram' | 'cli';
+export type OperatorChannel = 'telegram' | 'cli' | 'pagerduty';
 
 export interface Operator {
   /** Stable id: `tg:<numeric user id>` for Telegram, `cli:<os user>` for the CLI. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UNKNOWN_ORDER_POLICIES } from '../domain/reconciliation';
+import { DEFAULT_ALERT_ROUTES, ROUTED_CHANNELS } from '../domain/severity';
 import { StrategyConfig } from '../domain/strategy';
 
 /** Venues Warden trades on; each has its own wire format in the simulator and gateway. */
@@ -134,12 +135,68 @@ export const TelegramConfig = z
   })
   .strict();
 
+/** PagerDuty Events API v2; the routing key lives in the secrets store (`<prefix>/pagerduty/events`). */
+export const PagerDutyConfig = z
+  .object({
+    apiUrl: z.url({ error: 'must be a URL' }).default('https://events.pagerduty.com'),
+    /** `payload.source`: what PagerDuty shows as the affected system. */
+    source: z.string().min(1).max(255).default('warden'),
+    timeoutSeconds: z.number().positive().max(60).default(10),
+    /** Attempts per delivery inside one activity attempt; Temporal's retry takes over after them. */
+    maxAttempts: z.number().int().min(1).max(5).default(3),
+    /** A 429 asking to wait longer than this fails the attempt at once: the durable retry waits instead of a blocked activity. */
+    maxRetryAfterSeconds: z.number().nonnegative().max(30).default(5),
+    /** Where the worker listens for PagerDuty's V3 webhook (acknowledgements); signing secret at `<prefix>/pagerduty/webhook`. */
+    webhook: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9465) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** SMTP submission with STARTTLS required; credentials live in the secrets store (`<prefix>/smtp/credentials`). */
+export const EmailConfig = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(587),
+    from: z.email({ error: 'must be an email address' }),
+    to: z.array(z.email({ error: 'must be email addresses' })).min(1, { error: 'must list at least one address' }),
+    /** PEM file of the CA that signed the server's certificate (a private relay); unset: the system's roots. */
+    caFile: z.string().optional(),
+    timeoutSeconds: z.number().positive().max(60).default(10),
+  })
+  .strict();
+
+const routedChannels = z.array(z.enum(ROUTED_CHANNELS, { error: `must be one of ${ROUTED_CHANNELS.join(', ')}` }));
+export const AlertRoutesConfig = z
+  .object({
+    CRITICAL: routedChannels.default([...DEFAULT_ALERT_ROUTES.CRITICAL]),
+    WARNING: routedChannels.default([...DEFAULT_ALERT_ROUTES.WARNING]),
+    INFO: routedChannels.default([...DEFAULT_ALERT_ROUTES.INFO]),
+  })
+  .strict();
+
+export const EscalationContactConfig = z
+  .object({
+    name: z.string().min(1),
+    telegram: z.number({ error: 'must be a numeric Telegram user id' }).int().positive().optional(),
+    email: z.email({ error: 'must be an email address' }).optional(),
+    pagerduty: z.string().regex(/^[A-Z0-9]{5,10}$/, { error: 'must be a PagerDuty user or escalation policy id, e.g. PABC123' }).optional(),
+  })
+  .strict()
+  .refine((c) => c.telegram !== undefined || c.email !== undefined || c.pagerduty !== undefined, { error: 'must name at least one of telegram, email, pagerduty' });
+
 /** The seed's alert table (section 5). */
 export const AlertsConfig = z
   .object({
     marginHealthWarnPct: percent('alerts.marginHealthWarnPct').default(40),
     latencyWarnMs: between(1, LIMITS.maxLatencyWarnMs, { int: true }).default(500),
-    escalation: z.array(z.number().int().positive()).max(50, { error: 'must list at most 50 ids' }).default([]),
+    /** Who an unacknowledged incident escalates to: Telegram ids, or people with a contact per channel. */
+    escalation: z.array(z.union([z.number().int().positive(), EscalationContactConfig])).max(50, { error: 'must list at most 50 entries' }).default([]),
+    /** Channels per alert level; a channel named here but not configured is skipped. */
+    routes: AlertRoutesConfig.default(AlertRoutesConfig.parse({})),
+    pagerduty: PagerDutyConfig.optional(),
+    email: EmailConfig.optional(),
   })
   .strict();
 
@@ -251,3 +308,5 @@ export type WardenConfig = z.infer<typeof WardenConfig>;
 export type ExchangeAccountConfig = z.infer<typeof ExchangeAccountConfig>;
 export type RiskConfig = z.infer<typeof RiskConfig>;
 export type AwsConfig = z.infer<typeof AwsConfig>;
+export type PagerDutyConfig = z.infer<typeof PagerDutyConfig>;
+export type EmailConfig = z.infer<typeof EmailConfig>;

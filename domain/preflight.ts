@@ -5,6 +5,7 @@
  * confirm (hardware wallets, firewall, on-call) is `manual`, saying what to confirm.
  */
 import type { Finding, FindingCode } from './key-audit';
+import type { EscalationEntry } from './severity';
 
 export type PreflightStatus = 'pass' | 'fail' | 'manual';
 
@@ -53,7 +54,7 @@ export interface PreflightFacts {
   metrics: Probe & { url: string; deskMetrics: boolean };
   health: Probe & { url: string };
   telegram: { configured: boolean; chatId?: number; operatorIds: number[]; getMe?: Probe & { username?: string } };
-  escalation: number[];
+  escalation: readonly EscalationEntry[];
   audit: {
     shipToS3: boolean;
     bucket: string;

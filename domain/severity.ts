@@ -118,6 +118,48 @@ export const ALERTS: Readonly<Record<AlertName, AlertDefinition>> = {
   audit_shipping: def('audit_shipping', 'WARNING', 'Audit trail not shipping to S3'),
 };
 
+// ---- escalation -----------------------------------------------------------------
+
+/** Alert channels a route can name (the log takes every alert, whatever the route). */
+export const ROUTED_CHANNELS = ['telegram', 'pagerduty', 'email'] as const;
+export type RoutedChannel = (typeof ROUTED_CHANNELS)[number];
+
+/** The seed's "Alert triggers (Telegram, PagerDuty, email)", by urgency: only CRITICAL pages. */
+export const DEFAULT_ALERT_ROUTES: Readonly<Record<AlertSeverity, readonly RoutedChannel[]>> = {
+  CRITICAL: ['telegram', 'pagerduty', 'email'],
+  WARNING: ['telegram', 'email'],
+  INFO: ['email'],
+};
+
+/** Someone an unacknowledged incident escalates to, and where each channel reaches them. */
+export interface EscalationContact {
+  name: string;
+  telegram?: number;
+  email?: string;
+  /** A PagerDuty user or escalation policy id, named in the page's details. */
+  pagerduty?: string;
+}
+
+/** A bare number is a Telegram user id (the list's original form). */
+export type EscalationEntry = number | EscalationContact;
+
+export function escalationContact(e: EscalationEntry): EscalationContact {
+  return typeof e === 'number' ? { name: `tg:${e}`, telegram: e } : e;
+}
+
+/** `tg:1001, Alice (telegram 1002, email alice@example.com, pagerduty PABC123)`. */
+export function describeEscalation(list: readonly EscalationEntry[]): string {
+  if (!list.length) return 'all operators';
+  return list
+    .map((e) => {
+      if (typeof e === 'number') return `tg:${e}`;
+      // A bare Telegram id turned contact is already named by its id.
+      const via = ROUTED_CHANNELS.flatMap((c) => (e[c] !== undefined && !(c === 'telegram' && e.name === `tg:${e[c]}`) ? [`${c} ${e[c]}`] : []));
+      return via.length ? `${e.name} (${via.join(', ')})` : e.name;
+    })
+    .join(', ');
+}
+
 // ---- alerts and dedup keys --------------------------------------------------------
 
 /** What an alert is about; each part becomes a segment of the dedup key. */
@@ -145,6 +187,11 @@ export function alertDedupKey(name: AlertName, scope: AlertScope = {}): string {
   return s ? `${name}:${s}` : name;
 }
 
+/** The incident workflow's id for a cause: one open incident per cause (signal-with-start on this id). */
+export function incidentIdForCause(cause: string): string {
+  return `incident/${cause.replace(/[^A-Za-z0-9._:/-]/g, '_')}`;
+}
+
 /** Incidents dedup by cause and scope, not severity: an escalation is the same incident. */
 export function incidentDedupKey(cause: string, scope: AlertScope = {}): string {
   const s = scopeKey(scope);
@@ -161,6 +208,10 @@ export interface Alert {
   at: string;
   respondWithinMs: number;
   incident?: IncidentSeverity;
+  /** The incident this alert reports on (the runbook's own messages), so a pager folds them into one page. */
+  incidentId?: string;
+  /** An escalation's people: each channel reaches them its own way (email adds their addresses). */
+  escalateTo?: EscalationContact[];
 }
 
 export interface AlertInput {
@@ -171,6 +222,9 @@ export interface AlertInput {
   severity?: AlertSeverity;
   /** Overrides the incident the catalogue opens, e.g. SEV-1 for a halt on a key that can withdraw. */
   incident?: IncidentSeverity;
+  /** Set by the incident runbook on its own messages. */
+  incidentId?: string;
+  escalateTo?: EscalationContact[];
 }
 
 export function makeAlert(name: AlertName, input: AlertInput): Alert {
@@ -189,7 +243,17 @@ export function makeAlert(name: AlertName, input: AlertInput): Alert {
   };
   const incident = input.incident ?? d.incident;
   if (incident) alert.incident = incident;
+  if (input.incidentId) alert.incidentId = input.incidentId;
+  if (input.escalateTo?.length) alert.escalateTo = input.escalateTo;
   return alert;
+}
+
+/**
+ * The incident an alert belongs to: the runbook's messages name theirs, and an
+ * alert that opens an incident opens the one its dedup key names (clients/incident-control).
+ */
+export function incidentOfAlert(alert: Pick<Alert, 'incident' | 'incidentId' | 'dedupKey'>): string | undefined {
+  return alert.incidentId ?? (alert.incident ? incidentIdForCause(alert.dedupKey) : undefined);
 }
 
 /** `🚨 CRITICAL: Circuit breaker triggered: <message>` */

@@ -51,6 +51,7 @@ const operate: Loader = async () => {
 
 /** Each group's modules are imported only when one of its commands runs. */
 const GROUPS: Record<CommandGroup, Loader[]> = {
+  alerts: [async () => (await import('./commands/alerts')).registerAlertCommands],
   audit: [async () => (await import('./commands/audit')).registerAuditCommands],
   bot: [async () => (await import('./commands/bot')).registerBotCommands],
   desk: [async () => (await import('./commands/desk')).registerDeskCommands],

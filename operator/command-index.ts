@@ -4,9 +4,10 @@
  * module; running a command loads only its group. The modules take their
  * summaries from here, so the two cannot disagree.
  */
-export type CommandGroup = 'audit' | 'bot' | 'desk' | 'operate' | 'incident' | 'security' | 'session' | 'sim' | 'tools';
+export type CommandGroup = 'alerts' | 'audit' | 'bot' | 'desk' | 'operate' | 'incident' | 'security' | 'session' | 'sim' | 'tools';
 
 export const COMMANDS = {
+  alerts: { group: 'alerts', summary: 'the alert channels (log, Telegram, PagerDuty, email): `alerts test` delivers a test alert on each' },
   audit: { group: 'audit', summary: 'the tamper-evident audit trail (S3 Object Lock in production, the local spool on paper)' },
   bot: { group: 'bot', summary: 'run the Telegram operator bot (commands: /status /stop /resume /pause /balance /pnl /rebalances /approve /reject /incidents /help)' },
   dev: { group: 'desk', summary: 'run the paper desk locally: Temporal dev server with Web UI, worker, desk workflow (what `npm start` runs)' },

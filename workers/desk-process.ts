@@ -8,13 +8,13 @@ import { createAwsClients } from '../adapters/aws';
 import { openAuditTrail } from '../adapters/audit';
 import { shippingAlert } from './audit-alerts';
 import { createSecretsStore } from '../adapters/secrets';
-import { AlertRouter, LogAlertChannel } from '../adapters/alerts/router';
 import { CcxtGatewayProvider } from '../adapters/exchange/provider';
 import { deskWorkflow } from '../workflows/desk';
 import { join } from 'node:path';
 import { LocalReportStore, S3ReportStore } from '../adapters/audit/report-store';
 import { TemporalDeskControl } from '../clients/temporal-desk-control';
-import { alertChannels } from './alert-channels';
+import { createAlertRouter } from './alert-channels';
+import type { AlertRouter } from '../adapters/alerts/router';
 import { createSecretRotator } from '../adapters/secrets/rotation';
 import { assertPreflight, preflightDepsFrom } from './preflight';
 import { installRuntime } from './runtime';
@@ -57,12 +57,7 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
   const gateways = new CcxtGatewayProvider({ secrets, accounts: venueAccounts(config), enableRateLimit: config.profile === 'production' });
   const client = await connectClient(config.temporal);
   const desk = new TemporalDeskControl(client, config);
-  const alerts = new AlertRouter({
-    channels: await alertChannels(config, secrets, logger),
-    audit,
-    logger,
-    onIncident: (alert) => desk.incident.openFromAlert(alert),
-  });
+  const alerts = await createAlertRouter(config, { secrets, logger, audit, metrics, onIncident: (alert) => desk.incident.openFromAlert(alert) });
   alertRouter = alerts;
   const reports = config.audit.shipToS3
     ? new S3ReportStore({ s3: aws.s3, bucket: config.aws.auditBucket, retentionDays: config.audit.retentionDays.audit })
@@ -89,6 +84,16 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
     },
   });
   const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
+  const webhookConfig = config.alerts.pagerduty?.webhook;
+  const webhook = webhookConfig
+    ? await (await import('../adapters/alerts/pagerduty-webhook')).startPagerDutyWebhook({
+        ...webhookConfig,
+        secret: () => secrets.getPagerDutyWebhookSecret(),
+        acknowledge: async (id, by) => void (await desk.incident.acknowledge(id, { id: by, channel: 'pagerduty' })),
+        audit,
+        logger,
+      })
+    : undefined;
   // Production trades only once every automated checklist item holds (seed: Security Checklist for Production).
   await assertPreflight(loaded, preflightDepsFrom({ secrets, gateways, s3: aws.s3, client }));
   const running = worker.run();
@@ -102,6 +107,7 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
       await metricsServer.close();
+      await webhook?.close();
       await audit.shipNow().catch((err) => logger.warn({ err }, 'audit events stay spooled until the next start'));
       await audit.close();
       await client.connection.close();

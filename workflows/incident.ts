@@ -26,7 +26,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import { INCIDENT_LEVELS, makeAlert, type AlertSeverity, type IncidentSeverity } from '../domain/severity';
+import { INCIDENT_LEVELS, incidentIdForCause, makeAlert, type AlertSeverity, type IncidentSeverity } from '../domain/severity';
 
 export type IncidentPhase = 'detection' | 'containment' | 'investigation' | 'recovery' | 'closed';
 
@@ -91,7 +91,7 @@ export const approveResumeUpdate = defineUpdate<IncidentStatus, [{ by: string; r
 export const retriggerSignal = defineSignal<[{ detail: string; at: string }]>('retrigger');
 export const incidentStatusQuery = defineQuery<IncidentStatus>('incidentStatus');
 
-export const incidentWorkflowId = (cause: string) => `incident/${cause.replace(/[^A-Za-z0-9._:/-]/g, '_')}`;
+export const incidentWorkflowId = incidentIdForCause;
 
 /** "5 min", "2 h", "1 s": timer summaries show the real budget, not the seed's default. */
 function span(ms: number): string {
@@ -134,8 +134,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   };
   const alert = (message: string, severity: AlertSeverity = 'CRITICAL', summary = 'Alert the operators') =>
     acts.sendAlert.executeWithOptions({ ...ACT, summary }, [
-      { alert: makeAlert('incident_update', { message: `[${st.severity}] ${workflowId}: ${message}`, at: new Date(Date.now()).toISOString(), scope: { subject: `${workflowId}-${step}` }, severity }), actor: workflowId },
+      { alert: makeAlert('incident_update', { message: `[${st.severity}] ${workflowId}: ${message}`, at: new Date(Date.now()).toISOString(), scope: { subject: `${workflowId}-${step}` }, severity, incidentId: workflowId }), actor: workflowId },
     ]);
+  // Histories from before issue 18 never called this: replaying them must not schedule it.
+  const pagerPhases = patched('incident-pager-phases');
+  const phase = (action: 'acknowledge' | 'resolve', by: string, note: string) =>
+    pagerPhases
+      ? acts.notifyIncidentPhase.executeWithOptions({ ...ACT, summary: `Tell the pager: ${action}` }, [
+          { event: { incident: workflowId, action, by, at: new Date(Date.now()).toISOString(), note }, actor: workflowId },
+        ])
+      : undefined;
 
   setHandler(incidentStatusQuery, () => st);
   setHandler(retriggerSignal, ({ detail }) => {
@@ -224,6 +232,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     await acts.escalate.executeWithOptions({ ...ACT, summary: `Escalate (${escalations})` }, [{ incident: workflowId, severity: st.severity, summary: input.summary, round: escalations }]);
     if (escalations >= 12) break;
   }
+  if (st.acknowledgedBy) await phase('acknowledge', st.acknowledgedBy, `acknowledged by ${st.acknowledgedBy}`);
   if (st.falsePositive) return close('false positive');
 
   // ---- Phase 2: containment (SEV-3/4: proposed, then confirmed) ---------------------
@@ -288,6 +297,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
 
   async function close(how: string): Promise<IncidentStatus> {
     await enter('closed', `closed: ${how}`);
+    await phase('resolve', workflowId, `closed: ${how}`);
     if (!st.falsePositive || automatic) {
       st.reportKey = await acts.writeIncidentReport.executeWithOptions({ ...ACT, summary: 'Write post-incident report (WORM)' }, [{ status: st }]);
       await note(`post-incident report written: ${st.reportKey}`);

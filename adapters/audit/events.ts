@@ -32,12 +32,20 @@ export const AuditPayloads = {
   secret_access: z.object({ secret_name: z.string(), purpose: z.string(), accessed_by: who, success: z.boolean(), error: z.string().optional() }),
   operator_command: z.object({
     operator: who,
-    channel: z.enum(['telegram', 'cli', 'api']),
+    channel: z.enum(['telegram', 'cli', 'api', 'pagerduty']),
     command: z.string(),
     outcome: z.enum(['accepted', 'refused', 'failed']),
     detail: z.string().optional(),
   }),
   alert: z.object({ severity: z.enum(['CRITICAL', 'WARNING', 'INFO']), condition: z.string(), message: z.string(), delivered: z.boolean().optional() }),
+  /** One channel's outcome for one alert or incident phase (issue 18): which pager, mail or chat got it. */
+  alert_delivery: z.object({
+    channel: z.string(),
+    kind: z.enum(['alert', 'acknowledge', 'resolve', 'test']),
+    key: z.string(),
+    outcome: z.enum(['delivered', 'failed']),
+    error: z.string().optional(),
+  }),
   incident_phase: z.object({ incident: z.string(), severity: z.string(), phase: z.string(), note: z.string().optional() }),
   rebalance_step: z.object({ rebalance: z.string(), step: z.string(), detail: z.string().optional() }),
   key_audit: z.object({ exchange: z.string(), account: z.string(), key: z.string(), severity: z.string(), code: z.string(), message: z.string() }),

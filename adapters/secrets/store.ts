@@ -7,8 +7,13 @@ import { parseSecret, toExchangeCredentials } from './parse';
 import {
   DatabaseCredentialSecret,
   exchangeSecretName,
+  PagerDutyRoutingKeySecret,
+  PagerDutyWebhookSecret,
+  serviceSecretName,
+  SmtpCredentialSecret,
   TelegramTokenSecret,
   type DatabaseCredentials,
+  type SmtpCredentials,
   type ExchangeCredentials,
   type KeyPurpose,
   type SecretsStore,
@@ -63,7 +68,7 @@ export class CachedSecretsStore implements SecretsStore {
   }
 
   getTelegramToken(): Promise<string> {
-    const name = `${this.opts.prefix}/telegram/bot`;
+    const name = serviceSecretName(this.opts.prefix, 'telegram');
     return this.load(name, 'telegram', 'AWSCURRENT', (raw) => {
       const { token } = parseSecret(name, raw.text, TelegramTokenSecret);
       registerSecret(token);
@@ -71,8 +76,35 @@ export class CachedSecretsStore implements SecretsStore {
     });
   }
 
+  getPagerDutyRoutingKey(): Promise<string> {
+    const name = serviceSecretName(this.opts.prefix, 'pagerduty');
+    return this.load(name, 'pagerduty', 'AWSCURRENT', (raw) => {
+      const { routing_key } = parseSecret(name, raw.text, PagerDutyRoutingKeySecret);
+      registerSecret(routing_key);
+      return routing_key;
+    });
+  }
+
+  getPagerDutyWebhookSecret(): Promise<string> {
+    const name = serviceSecretName(this.opts.prefix, 'pagerdutyWebhook');
+    return this.load(name, 'pagerduty-webhook', 'AWSCURRENT', (raw) => {
+      const { secret } = parseSecret(name, raw.text, PagerDutyWebhookSecret);
+      registerSecret(secret);
+      return secret;
+    });
+  }
+
+  getSmtpCredentials(): Promise<SmtpCredentials> {
+    const name = serviceSecretName(this.opts.prefix, 'smtp');
+    return this.load(name, 'smtp', 'AWSCURRENT', (raw) => {
+      const creds = parseSecret(name, raw.text, SmtpCredentialSecret);
+      registerSecret(creds.password);
+      return creds;
+    });
+  }
+
   getDatabaseCredentials(): Promise<DatabaseCredentials> {
-    const name = `${this.opts.prefix}/database/credentials`;
+    const name = serviceSecretName(this.opts.prefix, 'database');
     return this.load(name, 'database', 'AWSCURRENT', (raw) => {
       const creds = parseSecret(name, raw.text, DatabaseCredentialSecret);
       registerSecret(creds.password);

@@ -18,6 +18,13 @@ export const ExchangeCredentialSecret = z
 export type ExchangeCredentialSecret = z.infer<typeof ExchangeCredentialSecret>;
 
 export const TelegramTokenSecret = z.object({ token: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/) }).strict();
+/** An Events API v2 integration key (32 characters; PagerDuty calls it the routing key). */
+export const PagerDutyRoutingKeySecret = z.object({ routing_key: z.string().regex(/^[A-Za-z0-9]{32}$/) }).strict();
+/** The signing secret of PagerDuty's V3 webhook subscription (acknowledgements flowing back to the desk). */
+export const PagerDutyWebhookSecret = z.object({ secret: z.string().min(16) }).strict();
+/** SMTP submission credentials for the email alert channel. */
+export const SmtpCredentialSecret = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
+export type SmtpCredentials = z.infer<typeof SmtpCredentialSecret>;
 export const DatabaseCredentialSecret = z
   .object({ username: z.string().min(1), password: z.string().min(1), host: z.string().optional(), port: z.number().int().optional() })
   .strict();
@@ -43,6 +50,9 @@ export interface SecretsStore {
   readonly kind: 'aws' | 'local-file';
   getExchangeCredentials(exchange: ExchangeId, account: string, purpose: KeyPurpose, stage?: VersionStage): Promise<ExchangeCredentials>;
   getTelegramToken(): Promise<string>;
+  getPagerDutyRoutingKey(): Promise<string>;
+  getPagerDutyWebhookSecret(): Promise<string>;
+  getSmtpCredentials(): Promise<SmtpCredentials>;
   getDatabaseCredentials(): Promise<DatabaseCredentials>;
   /** Drops cached values (all, or one secret name): rotation calls this after promoting a new key. */
   invalidate(secretName?: string): void;
@@ -60,6 +70,19 @@ export class SecretNotFoundError extends Error {
     super(`Secret ${secretName} is unavailable: ${detail}`);
     this.name = 'SecretNotFoundError';
   }
+}
+
+/** Names of the desk's non-exchange secrets under the configured prefix. */
+export const SERVICE_SECRET_NAMES = {
+  telegram: 'telegram/bot',
+  pagerduty: 'pagerduty/events',
+  pagerdutyWebhook: 'pagerduty/webhook',
+  smtp: 'smtp/credentials',
+  database: 'database/credentials',
+} as const;
+
+export function serviceSecretName(prefix: string, service: keyof typeof SERVICE_SECRET_NAMES): string {
+  return `${prefix}/${SERVICE_SECRET_NAMES[service]}`;
 }
 
 export function exchangeSecretName(prefix: string, exchange: ExchangeId, account: string, purpose: KeyPurpose): string {

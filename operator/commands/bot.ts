@@ -4,11 +4,11 @@ import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { createAwsClients } from '../../adapters/aws';
 import { openAuditTrail } from '../../adapters/audit';
-import { AlertRouter } from '../../adapters/alerts/router';
 import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
 import { createSecretsStore } from '../../adapters/secrets';
-import { alertChannels } from '../../workers/alert-channels';
+import { createAlertRouter } from '../../workers/alert-channels';
+import type { AlertRouter } from '../../adapters/alerts/router';
 import { shippingAlert } from '../../workers/audit-alerts';
 import { untilSignal } from '../../workers/until-signal';
 import { connectClient } from '../../clients/connect';
@@ -45,7 +45,7 @@ export function registerBotCommands(program: Command, ctx: CliContext): void {
       const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: 'operator-bot' });
       const client = await connectClient(config.temporal);
       const desk = new TemporalDeskControl(client, config);
-      alerts = new AlertRouter({ channels: await alertChannels(config, secrets, logger), audit, logger, onIncident: (a) => desk.incident.openFromAlert(a) });
+      alerts = await createAlertRouter(config, { secrets, logger, audit, onIncident: (a) => desk.incident.openFromAlert(a) });
       const bot = createOperatorBot({
         token: await secrets.getTelegramToken(),
         apiRoot: config.telegram.apiRoot,

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { userInfo } from 'node:os';
+import type { CliContext } from '../cli';
+import { summary } from '../command-index';
+
+/**
+ * `warden alerts test`: one INFO test alert on every configured channel (the
+ * routes do not apply: the point is to prove each channel works), each outcome
+ * printed and audited. Exits 1 if any channel failed, so preflight and CI can rely on it.
+ */
+export function registerAlertCommands(program: Command, ctx: CliContext): void {
+  const alerts = program.command('alerts').description(summary('alerts'));
+  alerts
+    .command('test')
+    .description('deliver a test alert on every configured channel and report each outcome; exits 1 if any failed')
+    .action(async () => {
+      const loaded = ctx.config();
+      const { config } = loaded;
+      const [{ createLogger }, { createAwsClients }, { openAuditTrail }, { createSecretsStore }, { createAlertRouter }, { makeAlert }] = await Promise.all([
+        import('../../adapters/logger'),
+        import('../../adapters/aws'),
+        import('../../adapters/audit'),
+        import('../../adapters/secrets'),
+        import('../../workers/alert-channels'),
+        import('../../domain/severity'),
+      ]);
+      // stderr: stdout is the report. Info, so the log channel's copy of the test alert shows.
+      const logger = createLogger({ name: 'warden-alerts-test', level: 'info', destination: process.stderr });
+      const aws = createAwsClients(config.aws);
+      // Its own spool, as the bot's: two writers never share a hash chain.
+      const audit = await openAuditTrail(config, { stateDir: `${loaded.stateDir}/cli`, s3: aws.s3, kms: aws.kms, logger, writer: 'cli' });
+      const actor = `cli:${userInfo().username}`;
+      try {
+        const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: actor });
+        const router = await createAlertRouter(config, { secrets, logger, audit });
+        const at = new Date().toISOString();
+        const alert = makeAlert('daily_report', { message: `test alert from warden alerts test by ${actor}: no action needed`, at, scope: { subject: `alerts-test-${at}` } });
+        const results = await router.test(alert, actor);
+        for (const r of results) ctx.out(`${r.ok ? 'ok    ' : 'FAILED'} ${r.channel}${r.error ? `: ${r.error}` : ''}`);
+        const failed = results.filter((r) => !r.ok);
+        ctx.out(failed.length ? `${failed.length} of ${results.length} channels failed` : `delivered on all ${results.length} channels`);
+        if (failed.length) process.exitCode = 1;
+      } finally {
+        await audit.shipNow().catch((err: unknown) => logger.warn({ err }, 'audit events stay spooled until the next start'));
+        await audit.close();
+      }
+    });
+}
