@@ -149,7 +149,7 @@ describe('placement kill: SIGKILL a worker in each phase of a placement', () => 
       account: ACCOUNT,
       symbols: [SYMBOL],
       strategy: { kind: 'target-weight', quoteCurrency: 'USDT', targetWeights: { BTC: 0.5 }, band: 0.002, orderType: 'market', maxOrderNotional: 500 },
-      risk: RiskConfig.parse({ maxConcentrationPct: 100, maxOrdersPerMinute: 10_000, dailyLossLimitPct: 50, maxDrawdownPct: 50 }),
+      risk: RiskConfig.parse({ maxConcentrationPct: 100, maxOrdersPerMinute: 1200, dailyLossLimitPct: 50, maxDrawdownPct: 50 }),
       tickSeconds: 1,
       maxTicksPerRun: 100_000,
     };

@@ -27,7 +27,7 @@ export const failover: Benchmark = {
         account: 'fo',
         symbols: ['BTC/USDT'],
         strategy: { kind: 'target-weight', quoteCurrency: 'USDT', targetWeights: { BTC: 0.5 }, band: 0.005, orderType: 'market', maxOrderNotional: 150 },
-        risk: RiskConfig.parse({ maxConcentrationPct: 100, maxOrdersPerMinute: 10_000, dailyLossLimitPct: 50, maxDrawdownPct: 50 }),
+        risk: RiskConfig.parse({ maxConcentrationPct: 100, maxOrdersPerMinute: 1200, dailyLossLimitPct: 50, maxDrawdownPct: 50 }),
         tickSeconds: 1,
       });
       const status = () => handle.query(statusQuery);
