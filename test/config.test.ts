@@ -69,7 +69,7 @@ describe('config', () => {
       'telegram.operatorIds.2: 1087968824 is a Telegram system account, never an operator',
       'telegram.operatorIds.3: 136817688 is a Telegram system account, never an operator',
     ]);
-    expect(parseConfig({ profile: 'paper', telegram: { chatId: 1, operatorIds: [42] } }, 'x.yaml', { env: cleanEnv }).telegram?.maxCommandAgeSeconds).toBe(120);
+    expect(parseConfig({ profile: 'paper', secrets: { provider: 'local-file' }, telegram: { chatId: 1, operatorIds: [42] } }, 'x.yaml', { env: cleanEnv }).telegram?.maxCommandAgeSeconds).toBe(120);
     expect(
       problemsOf(() => parseConfig({ profile: 'paper', telegram: { chatId: 1, operatorIds: [42], maxCommandAgeSeconds: 0 } }, 'x.yaml', { env: cleanEnv }))[0],
     ).toMatch(/^telegram.maxCommandAgeSeconds: /);
