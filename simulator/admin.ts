@@ -40,6 +40,8 @@ const FaultBody = z
     venue: z.union([venue, z.literal('all')], { error: `must be one of ${VENUES.join(', ')}, all` }),
     latencyMs: z.number().int().min(0).max(120_000).optional(),
     orderLatencyMs: z.number().int().min(0).max(120_000).optional(),
+    orderSpikes: z.number().int().min(0).max(1000).optional(),
+    orderSpikeMs: z.number().int().min(0).max(120_000).optional(),
     acceptThenDrop: z.number().int().min(0).max(1000).optional(),
     acceptThen5xxRate: z.number().min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).optional(),
     errorRate: z.number().min(0, { error: 'must be between 0 and 1' }).max(1, { error: 'must be between 0 and 1' }).optional(),

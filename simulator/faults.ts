@@ -23,6 +23,13 @@ export interface VenueFaults {
    */
   orderLatencyMs: number;
   /**
+   * A latency spike: the next N admitted order placements take `orderSpikeMs` in the engine
+   * instead of `orderLatencyMs` (past the window, the venue refuses them as late), and then
+   * the venue is as before: the spikes of issue #12, which steady latency does not reproduce.
+   */
+  orderSpikes: number;
+  orderSpikeMs: number;
+  /**
    * The next N admitted order placements lose their answer at once, before the engine has
    * run them (the connection is dropped; the engine still runs them after `orderLatencyMs`).
    */
@@ -66,6 +73,8 @@ export type FaultPatch = Partial<VenueFaults>;
 const NONE: VenueFaults = {
   latencyMs: 0,
   orderLatencyMs: 0,
+  orderSpikes: 0,
+  orderSpikeMs: 0,
   acceptThenDrop: 0,
   acceptThen5xxRate: 0,
   errorRate: 0,
@@ -143,6 +152,10 @@ export class Faults {
   decideOrder(venue: VenueId): OrderFault {
     const f = this.state.get(venue) ?? { ...NONE };
     const out: OrderFault = { engineDelayMs: f.orderLatencyMs };
+    if (f.orderSpikes > 0) {
+      f.orderSpikes--;
+      out.engineDelayMs = f.orderSpikeMs;
+    }
     if (f.acceptThenDrop > 0) {
       f.acceptThenDrop--;
       out.lostAnswer = { kind: 'drop' };

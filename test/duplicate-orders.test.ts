@@ -24,7 +24,7 @@ const ROUNDS = Math.ceil(TRIALS / VENUE_IDS.length);
 
 /**
  * The venue accepts orders and then loses the response, rate-limits, errors and
- * stalls, on random schedules; the order activity retries under Temporal. Every
+ * stalls (latency spikes past the request window too), holds lookups and answers, on random schedules; the order activity retries under Temporal. Every
  * intended order must exist exactly once at the venue. Each trial places a market
  * buy, a resting limit buy and a market sell: a filled order no longer blocks its
  * client order id at binance and okx, a resting one does.
@@ -69,6 +69,8 @@ describe('no duplicate and no lost orders under faults (real Temporal, real ccxt
 
   it(`${TRIALS} random fault schedules: zero duplicates, zero lost orders`, async () => {
     const rng = mulberry32(20261128);
+    // The later fault kinds draw from a stream of their own, so the schedules above stay as they were.
+    const spikes = mulberry32(20261201);
     const started = performance.now();
     const atVenues = () => venues.flatMap((h, round) => VENUE_IDS.flatMap((v) => h.sim.orders(v, account(round)).map((o) => o.clientOrderId)));
     const before = atVenues().length;
@@ -86,6 +88,13 @@ describe('no duplicate and no lost orders under faults (real Temporal, real ccxt
         acceptThenDrop: Math.floor(rng() * 2),
         acceptThen5xxRate: Math.round(rng() * 25) / 100,
       };
+      // One or two latency spikes past the request window (6 s or 12 s: the venue refuses the late
+      // request while ccxt has given up on it), a slow lookup before a retry, an answer held after
+      // the venue placed the order, a refused first placement.
+      if (spikes() < 0.25) Object.assign(faults, { orderSpikes: 1 + Math.floor(spikes() * 2), orderSpikeMs: spikes() < 0.5 ? 6_000 : 12_000 });
+      if (spikes() < 0.15) faults.lookupLatencyMs = Math.floor(spikes() * 3_000);
+      if (spikes() < 0.15) faults.orderAnswerLatencyMs = Math.floor(spikes() * 5_000);
+      if (spikes() < 0.15) faults.refuseOrders = 1;
       h.sim.setFaults(venue, faults);
       const price = h.sim.price('BTC/USDT');
       const shapes = [

@@ -152,6 +152,16 @@ describe.each(VENUES)('%s request windows and order faults', (venue) => {
     expect(placed(`late${venue}2`)).toHaveLength(1);
   });
 
+  it('a latency spike delays only the next placements past the window; then the venue answers as before', async () => {
+    const ex = await shortWindowClient();
+    sim.setFaults(venue, { orderSpikes: 1, orderSpikeMs: 500 });
+    const err = await rejection(buy(ex, `spike${venue}1`));
+    expect(err).toBeInstanceOf(InvalidNonce);
+    expect(placed(`spike${venue}1`)).toEqual([]);
+    await buy(ex, `spike${venue}2`);
+    expect(placed(`spike${venue}2`)).toHaveLength(1);
+  });
+
   it('accept-then-drop: the connection drops at once and the engine still places the order', async () => {
     const ex = await shortWindowClient();
     sim.setFaults(venue, { acceptThenDrop: 1, orderLatencyMs: 200 });
