@@ -545,6 +545,9 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       });
   });
 
+  // Decided once per run, before any command: a patch first asked mid-tick, after a local
+  // activity, made replays (a query on an evicted session) fail with a nondeterminism error.
+  const armsDeadMansSwitch = patched('arm-dead-mans-switch-per-run');
   // Every run first compares the venue's orders with what the session intended (issue #12).
   const recon = patched('reconcile-orders')
     ? sessionReconciler({
@@ -647,7 +650,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       return;
     }
     // Not awaited: a slow or failing venue call must not hold up (or stop) trading.
-    if (patched('arm-dead-mans-switch') && !arming) {
+    if (armsDeadMansSwitch && !arming) {
       arming = true;
       void armDeadMansSwitch().finally(() => (arming = false));
     }
