@@ -117,9 +117,12 @@ describe('incident timeline in the Temporal Web UI', () => {
       incidents: { ackTimeoutSeconds: 1 },
     });
     const incidents = new IncidentControl(t.client, config);
+    // The decoy waits for its acknowledgement the default 5 min: with the 1 s wait it would run out of
+    // escalations and leave detection on a loaded machine before the test closes it as a false positive.
+    const decoyIncidents = new IncidentControl(t.client, { ...config, incidents: { ...config.incidents, ackTimeoutSeconds: 300 } });
 
     // A SEV-3 next to it, so the severity filter has something to leave out.
-    const decoy = await incidents.open({ cause: 'ui:decoy', severity: 'SEV-3', summary: 'latency spike', sessions: ['binance/none'], declaredBy: 'test' }, 'decoy');
+    const decoy = await decoyIncidents.open({ cause: 'ui:decoy', severity: 'SEV-3', summary: 'latency spike', sessions: ['binance/none'], declaredBy: 'test' }, 'decoy');
     const id = await incidents.open({ cause: 'ui:daily-loss', severity: 'SEV-2', summary: SUMMARY, sessions: [], declaredBy: 'test' }, 'daily P&L -6%');
     const handle = t.client.workflow.getHandle(id);
     const status = () => handle.query(incidentStatusQuery);
