@@ -20,7 +20,13 @@ export function createIncidentActivities(deps: ActivityDeps) {
       const statuses = await deps.sessionControl.status(input.sessions);
       const positions: Record<string, Record<string, number>> = {};
       for (const s of statuses) positions[s.session] = Object.fromEntries(Object.entries(s.positions).map(([a, b]) => [a, b.total]));
-      return { sessions: reports.map((r) => r.session), cancelledOrders: reports.reduce((n, r) => n + r.cancelled.length, 0), positions };
+      return {
+        sessions: reports.map((r) => r.session),
+        cancelledOrders: reports.reduce((n, r) => n + r.cancelled.length, 0),
+        // Stopped and isolated, but the venue has not confirmed the cancels: the sessions retry them every tick.
+        cancelsPending: reports.filter((r) => r.cancelPending).map((r) => r.session),
+        positions,
+      };
     },
 
     /** Nobody acknowledged in time: page the escalation list on every channel. */

@@ -10,6 +10,7 @@ import type { ActivityDeps } from './deps';
 import { createDailyReportActivities } from './daily-report';
 import { createDeskActivities } from './desk';
 import { createIncidentActivities } from './incidents';
+import { reportingIpRefusals } from './ip-refusals';
 import { createReconciliationActivities } from './reconciliation';
 import { createSecurityActivities } from './security';
 import { createTradingActivities } from './trading';
@@ -18,7 +19,8 @@ export type { ActivityDeps } from './deps';
 export type { CredentialInfo } from './credentials';
 export type { DeskBeat } from './desk';
 
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(raw: ActivityDeps) {
+  const deps: ActivityDeps = { ...raw, gateways: reportingIpRefusals(raw) };
   return {
     ...createDeskActivities(deps),
     ...createAuditActivities(deps),

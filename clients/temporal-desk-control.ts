@@ -102,7 +102,18 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
 
   stop(sessions: string[], by: string, reason: string, isolate: boolean, incident?: string): Promise<StopReport[]> {
     const req = { by, reason: clipReason(reason), isolate, ...(incident ? { incidentId: incident } : {}) };
-    return this.onSessions((id) => this.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [req] }), sessions);
+    return this.onSessions(async (id) => {
+      const handle = this.client.workflow.getHandle(id);
+      try {
+        return await handle.executeUpdate(stopUpdate, { args: [req] });
+      } catch (err) {
+        // The venue refused the cancels (down, or refusing the desk's IP): the stop and the isolation stand and the
+        // session retries the cancels every tick. Containment is done; the report says the cancels are pending.
+        const st = await handle.query(statusQuery).catch(() => undefined);
+        if (st?.mode === 'stopped' && st.lastStop?.cancelPending && (!isolate || st.isolation)) return st.lastStop;
+        throw err;
+      }
+    }, sessions);
   }
 
   resume(sessions: string[], by: string, reason: string, incident?: string): Promise<SessionStatus[]> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UNKNOWN_ORDER_POLICIES } from '../domain/reconciliation';
+import { UNKNOWN_ORDER_POLICIES, FOREIGN_ORDER_POLICIES } from '../domain/reconciliation';
 import { DEFAULT_ALERT_ROUTES, ROUTED_CHANNELS } from '../domain/severity';
 import { StrategyConfig } from '../domain/strategy';
 
@@ -87,6 +87,11 @@ export const RiskConfig = z
     maxOrdersPerMinute: between(1, LIMITS.maxOrdersPerMinute, { int: true }).default(30),
     /** Open orders under the desk's ids that a session never intended (issue #12): cancelled, or adopted and managed. */
     unknownOrders: z.enum(UNKNOWN_ORDER_POLICIES, { error: "must be 'cancel' or 'adopt'" }).default('cancel'),
+    /**
+     * Orders without a desk id on a traded account. 'unauthorized' (the seed's dedicated account): someone
+     * else is using the keys, a SEV-1. 'allowed': the account is shared with manual trading; only reported.
+     */
+    foreignOrders: z.enum(FOREIGN_ORDER_POLICIES, { error: "must be 'unauthorized' or 'allowed'" }).default('unauthorized'),
   })
   .strict();
 

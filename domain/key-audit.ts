@@ -26,6 +26,7 @@ export type FindingCode =
   | 'no_ip_whitelist'
   | 'wildcard_ip_whitelist'
   | 'whitelist_mismatch'
+  | 'whitelist_entry_added'
   | 'shared_key'
   | 'monitoring_can_trade'
   | 'ok';
@@ -94,10 +95,16 @@ function auditKey(input: KeyAuditInput, role: KeyRole, key: KeyPermissions): Fin
     const recorded = whitelistEntries(input.recordedWhitelist);
     const missing = recorded.filter((e) => !entries.includes(e));
     const unexpected = entries.filter((e) => !recorded.includes(e));
-    if (missing.length > 0 || unexpected.length > 0) {
-      const parts = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', unexpected.length > 0 ? `unexpected ${unexpected.join(', ')}` : '']
-        .filter(Boolean)
-        .join('; ');
+    // An address nobody recorded lets someone else call with this key: evidence of unauthorized access, not drift.
+    // A wildcard is no address (bybit lists a key without a whitelist as `*`): the wildcard finding covers it.
+    // An empty record is no baseline to judge against: the difference is drift to fix, as before.
+    const added = recorded.length > 0 ? unexpected.filter((e) => !isWildcardIp(e)) : [];
+    const loose = unexpected.filter((e) => !added.includes(e));
+    if (added.length > 0) {
+      add('CRITICAL', 'whitelist_entry_added', `IP whitelist on ${venue} has entries nobody recorded (${added.join(', ')})! Someone else may be using the key: revoke it.`);
+    }
+    if (missing.length > 0 || loose.length > 0) {
+      const parts = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', loose.length > 0 ? `unexpected ${loose.join(', ')}` : ''].filter(Boolean).join('; ');
       add('WARNING', 'whitelist_mismatch', `IP whitelist on ${venue} differs from the recorded one (${parts}). Update the key or the secret.`);
     }
   }
@@ -147,7 +154,20 @@ export function hasCritical(findings: Finding[]): boolean {
 
 // ---- the audit result a session is told (workflows/session-signals.ts) --------------------
 
-const FINDING_CODES = ['withdraw_enabled', 'transfer_enabled', 'no_ip_whitelist', 'wildcard_ip_whitelist', 'whitelist_mismatch', 'shared_key', 'monitoring_can_trade', 'ok'] as const satisfies readonly FindingCode[];
+const FINDING_CODES = [
+  'withdraw_enabled',
+  'transfer_enabled',
+  'no_ip_whitelist',
+  'wildcard_ip_whitelist',
+  'whitelist_mismatch',
+  'whitelist_entry_added',
+  'shared_key',
+  'monitoring_can_trade',
+  'ok',
+] as const satisfies readonly FindingCode[];
+
+/** Findings that are evidence of someone else using the desk's keys: alerted as `unauthorized_access` (SEV-1). */
+export const UNAUTHORIZED_ACCESS_FINDINGS: ReadonlySet<FindingCode> = new Set<FindingCode>(['whitelist_entry_added']);
 
 /**
  * One completed audit of an account's keys, sent to its session. Findings carry
@@ -179,9 +199,21 @@ export function keyAuditResultMessage(auditId: string, at: string, findings: Fin
 /**
  * The incident a key-audit halt opens (guide section 7): a key that can move funds
  * is a critical security breach until shown otherwise (SEV-1: containment isolates the
- * credentials); any other CRITICAL finding, such as a shared monitoring key, halts
+ * credentials), and so is a whitelist entry nobody recorded; any other CRITICAL finding, such as a shared monitoring key, halts
  * trading with no fund at risk (SEV-2).
  */
 export function keyAuditIncidentSeverity(findings: Array<Pick<Finding, 'severity' | 'code'>>): IncidentSeverity {
-  return findings.some((f) => f.severity === 'CRITICAL' && (f.code === 'withdraw_enabled' || f.code === 'transfer_enabled')) ? 'SEV-1' : 'SEV-2';
+  const sev1 = (code: FindingCode) => code === 'withdraw_enabled' || code === 'transfer_enabled' || UNAUTHORIZED_ACCESS_FINDINGS.has(code);
+  return findings.some((f) => f.severity === 'CRITICAL' && sev1(f.code)) ? 'SEV-1' : 'SEV-2';
+}
+
+/**
+ * The incident a key-audit halt opens, or null when every CRITICAL finding is evidence of unauthorized
+ * access: the key audit's own `unauthorized_access` alert opens that SEV-1, and a second incident for the
+ * same evidence would only ask the operators for a second approval.
+ */
+export function keyAuditHaltIncident(findings: Array<Pick<Finding, 'severity' | 'code'>>): IncidentSeverity | null {
+  const critical = findings.filter((f) => f.severity === 'CRITICAL');
+  if (critical.length > 0 && critical.every((f) => UNAUTHORIZED_ACCESS_FINDINGS.has(f.code))) return null;
+  return keyAuditIncidentSeverity(findings);
 }

@@ -8,13 +8,17 @@
  * - unknown: the desk's id shape, but not own (another epoch of this session, i.e. a workflow that
  *   was terminated and started afresh, or a sequence the workflow never reached): cancelled or
  *   adopted per policy, and an incident;
- * - foreign: no desk id (an operator's manual order): never touched, only reported.
+ * - foreign: no desk id. On an account that is the desk's alone (`foreignOrders: 'unauthorized'`, the
+ *   default) it is evidence that someone else uses the account's keys: reported as an intrusion (SEV-1).
+ *   Where manual trading shares the account (`'allowed'`), it is never touched, only reported.
  */
 import { isDeskClientOrderId, parseClientOrderId } from './client-order-id';
 import type { OpenOrder } from './market';
 
 export const UNKNOWN_ORDER_POLICIES = ['cancel', 'adopt'] as const;
 export type UnknownOrderPolicy = (typeof UNKNOWN_ORDER_POLICIES)[number];
+export const FOREIGN_ORDER_POLICIES = ['unauthorized', 'allowed'] as const;
+export type ForeignOrderPolicy = (typeof FOREIGN_ORDER_POLICIES)[number];
 
 /** An order the session placed or tried to place; 'unknown' once its placement ended without an answer. */
 export interface IntendedOrder {
@@ -36,6 +40,8 @@ export interface ReconcileInput {
   /** Lookups by client order id of intended orders with an unknown outcome: null means the venue never saw it. */
   lookups: Readonly<Record<string, OpenOrder | null>>;
   policy: UnknownOrderPolicy;
+  /** Absent: 'allowed' (runs recorded before the desk-only rule). */
+  foreignOrders?: ForeignOrderPolicy;
   /** Client order ids an earlier reconciliation already cancelled or adopted: not reported twice. */
   handled: readonly string[];
 }
@@ -55,6 +61,8 @@ export interface Reconciliation {
   unknownClosed: OpenOrder[];
   /** Open orders without a desk id: left alone. */
   foreign: OpenOrder[];
+  /** Orders without a desk id, open or recently closed, on an account that is the desk's alone: not reported before. */
+  intruders: OpenOrder[];
   /** Intended orders whose unknown outcome the venue answered. */
   resolved: ResolvedIntent[];
   /** Intended orders still without an answer: trading waits for them. */
@@ -65,6 +73,11 @@ export interface Reconciliation {
 
 type Kind = 'own' | 'unknown' | 'foreign';
 
+/** How a foreign order is remembered as handled: many have no client id, so by the venue's order id. */
+export function foreignKey(o: Pick<OpenOrder, 'id'>): string {
+  return `venue:${o.id}`;
+}
+
 export function classifyOrder(clientOrderId: string, session: string, epoch: string, orderSeq: number): Kind {
   const seq = parseClientOrderId(clientOrderId, session, epoch);
   if (seq !== undefined) return seq <= orderSeq ? 'own' : 'unknown';
@@ -73,7 +86,8 @@ export function classifyOrder(clientOrderId: string, session: string, epoch: str
 
 export function reconcile(input: ReconcileInput): Reconciliation {
   const handled = new Set(input.handled);
-  const out: Reconciliation = { cancel: [], adopt: [], unknownClosed: [], foreign: [], resolved: [], unresolved: [], incident: false };
+  const out: Reconciliation = { cancel: [], adopt: [], unknownClosed: [], foreign: [], intruders: [], resolved: [], unresolved: [], incident: false };
+  const intrusion = (o: OpenOrder) => input.foreignOrders === 'unauthorized' && !handled.has(foreignKey(o));
   const byClientId = new Map<string, OpenOrder>();
   const seen = new Set<string>();
 
@@ -84,6 +98,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     if (o.clientOrderId) byClientId.set(o.clientOrderId, o);
     const kind = classifyOrder(o.clientOrderId, input.session, input.epoch, input.orderSeq);
     if (kind === 'own') continue;
+    if (kind === 'foreign' && intrusion(o)) out.intruders.push(o);
     if (o.status !== 'open') {
       // Another epoch's closed orders were known to that epoch's workflow (its history has them);
       // only a closed id of this epoch past the counter is something nobody here intended.

@@ -220,8 +220,8 @@ export interface AlertInput {
   scope?: AlertScope;
   /** Overrides the catalogue severity, e.g. CRITICAL for a critical key-audit finding. */
   severity?: AlertSeverity;
-  /** Overrides the incident the catalogue opens, e.g. SEV-1 for a halt on a key that can withdraw. */
-  incident?: IncidentSeverity;
+  /** Overrides the incident the catalogue opens, e.g. SEV-1 for a halt on a key that can withdraw; null: none (another alert's incident covers it). */
+  incident?: IncidentSeverity | null;
   /** Set by the incident runbook on its own messages. */
   incidentId?: string;
   escalateTo?: EscalationContact[];
@@ -241,7 +241,7 @@ export function makeAlert(name: AlertName, input: AlertInput): Alert {
     at: input.at,
     respondWithinMs,
   };
-  const incident = input.incident ?? d.incident;
+  const incident = input.incident === null ? undefined : (input.incident ?? d.incident);
   if (incident) alert.incident = incident;
   if (input.incidentId) alert.incidentId = input.incidentId;
   if (input.escalateTo?.length) alert.escalateTo = input.escalateTo;

@@ -34,6 +34,7 @@ describe('config', () => {
       maxOrderUsd: 1000,
       maxOrdersPerMinute: 30,
       unknownOrders: 'cancel',
+      foreignOrders: 'unauthorized',
     });
     expect(config.exchanges.map((x) => x.exchange)).toEqual(['binance', 'okx', 'bybit']);
     expect(stateDir.endsWith('.warden')).toBe(true);

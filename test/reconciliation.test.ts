@@ -133,7 +133,8 @@ describe('order reconciliation on the real dev server + simulator', () => {
   });
 
   it('cancels an order under the desk ids that the session never placed, at session start, opens an incident, and leaves manual orders alone', async () => {
-    const a = account('binance');
+    // An account shared with manual trading: orders without a desk id are the operator's own.
+    const a = account('binance', { risk: RiskConfig.parse({ maxConcentrationPct: 100, foreignOrders: 'allowed' }) });
     const stale = earlierRunId(a.input);
     await a.placeDirect(stale);
     await a.placeDirect('manual-hedge-1', 0.4);

@@ -50,7 +50,7 @@ export interface IncidentStatus extends IncidentSummary {
   triggers: number;
   timeline: TimelineEntry[];
   falsePositive?: { by: string; reason: string };
-  damage?: { cancelledOrders: number; sessions: string[]; positions: Record<string, Record<string, number>> };
+  damage?: { cancelledOrders: number; sessions: string[]; cancelsPending?: string[]; positions: Record<string, Record<string, number>> };
   findings?: Findings;
   reportKey?: string;
 }
@@ -287,7 +287,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     ]);
     st.damage = stopped;
     await note(
-      `stopped ${stopped.sessions.length} session(s), cancelled ${stopped.cancelledOrders} open order(s)${input.severity === 'SEV-1' ? '; credentials isolated (no exchange calls until resumed)' : ''}`,
+      `stopped ${stopped.sessions.length} session(s), cancelled ${stopped.cancelledOrders} open order(s)${stopped.cancelsPending?.length ? `; the venue has not confirmed the cancels of ${stopped.cancelsPending.join(', ')} yet (retried every tick)` : ''}${input.severity === 'SEV-1' ? '; credentials isolated (no exchange calls until resumed)' : ''}`,
     );
   }
 

@@ -9,7 +9,7 @@
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
 import type { ExchangeId } from '../config/schema';
-import { keyAuditResultMessage, type Finding } from '../domain/key-audit';
+import { keyAuditResultMessage, UNAUTHORIZED_ACCESS_FINDINGS, type Finding } from '../domain/key-audit';
 import { makeAlert } from '../domain/severity';
 import { keyAuditResultSignal } from './session-signals';
 import { sessionWorkflowId } from './trading-session';
@@ -82,7 +82,8 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
       if (f.severity === 'OK') continue;
       if (f.severity === 'CRITICAL') report.critical += 1;
       else report.warnings += 1;
-      const alert = makeAlert('key_audit_finding', {
+      // Evidence that someone else uses the keys (seed section 7) opens the SEV-1 on its own, running session or not.
+      const alert = makeAlert(UNAUTHORIZED_ACCESS_FINDINGS.has(f.code) ? 'unauthorized_access' : 'key_audit_finding', {
         // formatAlert adds the icon and severity; the message is the guide's sentence with its account.
         message: `[${where}] ${f.message}`,
         at: now(),

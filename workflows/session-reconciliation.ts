@@ -10,10 +10,13 @@ import type { MarketSnapshot } from '../domain/market';
 import { ORDER_RETRY_INTERVAL_MS } from '../domain/order-timing';
 import {
   applyResolutions,
+  classifyOrder,
   MAX_HANDLED,
   reconcile,
   rememberHandled,
   rememberIntended,
+  foreignKey,
+  type ForeignOrderPolicy,
   type IntendedOrder,
   type UnknownOrderPolicy,
 } from '../domain/reconciliation';
@@ -56,6 +59,8 @@ const venue = proxyActivities<DeskActivities>({
 
 /** Recently closed orders looked at: a day covers any order an earlier run of this session could have lost. */
 const RECENT_WINDOW_MS = 24 * 3600_000;
+/** On a desk-only account, how often closed orders are read again for fills nobody here placed. */
+export const INTRUDER_SWEEP_MS = 15 * 60_000;
 
 export interface ReconcilerOptions {
   session: string;
@@ -63,6 +68,8 @@ export interface ReconcilerOptions {
   ref: { exchange: ExchangeId; account: string };
   symbols: string[];
   policy: UnknownOrderPolicy;
+  /** 'unauthorized': the account is the desk's alone, and an order it did not place is an intrusion. */
+  foreignOrders: ForeignOrderPolicy;
   carried?: ReconciliationCarried;
   /** The first trigger (every run starts with a reconciliation). */
   trigger: string;
@@ -75,6 +82,7 @@ export interface ReconcilerOptions {
     adopted: string[];
     unknownClosed: string[];
     foreign: string[];
+    intruders?: string[];
     resolved: string[];
     unresolved: string[];
     detail?: string;
@@ -87,6 +95,10 @@ export interface Gate {
   /** The snapshot without the orders reconciliation cancelled (the strategy must not count them). */
   snapshot: MarketSnapshot;
   reason?: string;
+}
+
+function describeOrder(x: { id: string; clientOrderId: string; symbol: string; side: string; status: string }): string {
+  return `${x.symbol} ${x.side} ${x.id}${x.clientOrderId ? ` (${x.clientOrderId})` : ''} ${x.status}`;
 }
 
 function describe(err: unknown): string {
@@ -105,6 +117,7 @@ export function sessionReconciler(o: ReconcilerOptions) {
   let needed: string | undefined = o.trigger;
   let notBeforeMs = 0;
   let foreign: string[] = [];
+  let lastRunMs = Date.now();
   const st: Pick<ReconciliationStatus, 'state' | 'trigger' | 'at' | 'reason'> = { state: 'pending', trigger: o.trigger, reason: `reconciliation (${o.trigger}) has not run yet` };
 
   const unknownIds = () => intended.filter((i) => i.state === 'unknown').map((i) => i.clientOrderId);
@@ -140,6 +153,7 @@ export function sessionReconciler(o: ReconcilerOptions) {
       venueRecent: view.recent,
       lookups: view.lookups,
       policy: o.policy,
+      foreignOrders: o.foreignOrders,
       handled,
     });
     if (r.cancel.length) {
@@ -157,11 +171,12 @@ export function sessionReconciler(o: ReconcilerOptions) {
     }
     const ids = (list: Array<{ clientOrderId: string }>) => list.map((x) => x.clientOrderId);
     intended = applyResolutions(intended, r.resolved);
-    handled = rememberHandled(handled, [...ids(r.cancel), ...ids(r.adopt), ...ids(r.unknownClosed)]);
+    handled = rememberHandled(handled, [...ids(r.cancel), ...ids(r.adopt), ...ids(r.unknownClosed), ...r.intruders.map(foreignKey)]);
     adopted = [...adopted, ...ids(r.adopt)].slice(-MAX_HANDLED);
     cancelled = [...cancelled, ...ids(r.cancel)].slice(-MAX_HANDLED);
     foreign = ids(r.foreign);
     runs += 1;
+    lastRunMs = Date.now();
     needed = r.unresolved.length ? trigger : undefined;
     const reason = r.unresolved.length ? `reconciliation pending: outcome of ${ids(r.unresolved).join(', ')} still unknown` : undefined;
     Object.assign(st, { state: reason ? 'pending' : 'ok', at: nowIso(), reason });
@@ -173,6 +188,7 @@ export function sessionReconciler(o: ReconcilerOptions) {
       adopted: ids(r.adopt),
       unknownClosed: ids(r.unknownClosed),
       foreign,
+      ...(r.intruders.length ? { intruders: r.intruders.map(describeOrder) } : {}),
       resolved: r.resolved.map((x) => `${x.clientOrderId}:${x.outcome}`),
       unresolved: ids(r.unresolved),
     });
@@ -183,6 +199,13 @@ export function sessionReconciler(o: ReconcilerOptions) {
         r.unknownClosed.length ? `${r.unknownClosed.length} already closed (${ids(r.unknownClosed).join(', ')})` : '',
       ].filter(Boolean);
       await o.alert('unknown_orders', `${o.session}: reconciliation (${trigger}) found orders under the desk's ids that the session never intended: ${what.join('; ')}`);
+    }
+    if (r.intruders.length) {
+      // Seed section 7, "Unauthorized API access": the account is the desk's alone, so an order it never placed means someone else trades with its keys.
+      await o.alert(
+        'unauthorized_access',
+        `${o.session}: ${r.intruders.length} order(s) under the desk's account that the desk did not place (${r.intruders.map(describeOrder).join(', ')}): someone else may be using its API keys`,
+      );
     }
     const gone = new Set(r.cancel.map((x) => x.id));
     const cleaned = gone.size ? { ...snapshot, openOrders: snapshot.openOrders.filter((x) => !gone.has(x.id)) } : snapshot;
@@ -195,6 +218,19 @@ export function sessionReconciler(o: ReconcilerOptions) {
       needed = trigger;
       notBeforeMs = Math.max(notBeforeMs, Date.now() + afterMs);
       Object.assign(st, { state: 'pending', trigger, reason: `reconciliation (${trigger}) has not run yet` });
+    },
+
+    /**
+     * On an account that is the desk's alone: an open order in the tick's snapshot that the desk did not
+     * place asks for a reconciliation at once (it finds and reports the intruder); closed ones are swept
+     * every INTRUDER_SWEEP_MS. Decides on the snapshot only: no venue call unless one is due.
+     */
+    watchForIntruders(snapshot: MarketSnapshot): void {
+      if (o.foreignOrders !== 'unauthorized' || needed !== undefined) return;
+      const known = new Set(handled);
+      const stranger = snapshot.openOrders.find((x) => classifyOrder(x.clientOrderId, o.session, o.epoch, o.orderSeq()) === 'foreign' && !known.has(foreignKey(x)));
+      if (stranger) this.request('an open order the desk did not place');
+      else if (Date.now() - lastRunMs >= INTRUDER_SWEEP_MS) this.request('periodic sweep for orders the desk did not place');
     },
 
     placed(clientOrderId: string, symbol: string): void {

@@ -47,7 +47,7 @@ import {
 } from '../domain/circuit-breaker';
 import { clientOrderId } from '../domain/client-order-id';
 import { DEAD_MANS_SWITCH, deadMansSwitchSeconds, shouldRearm } from '../domain/dead-mans-switch';
-import { KeyAuditResultMessage, keyAuditIncidentSeverity, keyAuditResultMessage } from '../domain/key-audit';
+import { KeyAuditResultMessage, keyAuditHaltIncident, keyAuditResultMessage } from '../domain/key-audit';
 import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../domain/order-timing';
 import { valuePortfolio } from '../domain/portfolio';
@@ -322,7 +322,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
   const pendingAlerts = new Set<Promise<unknown>>();
   /** Fire and forget: a Telegram outage must not stop the desk from trading or stopping. */
-  const alert = async (name: AlertName, message: string, severity?: AlertSeverity, extra: { subject?: string; incident?: IncidentSeverity } = {}) => {
+  const alert = async (name: AlertName, message: string, severity?: AlertSeverity, extra: { subject?: string; incident?: IncidentSeverity | null } = {}) => {
     const scope = { ...ref, subject: extra.subject };
     const p = alerting.sendAlert({ alert: makeAlert(name, { message, at: nowIso(), scope, severity, incident: extra.incident }), actor: session }).catch((err) => log.error('alert failed', { err: String(err) }));
     // Runs started before this change awaited each alert; replaying them must do the same.
@@ -347,7 +347,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   }
 
   /** `incident` overrides the incident the alert opens; a key-audit trip opens one of its own cause (subject `key_audit`). */
-  async function tripBreaker(by: TripCause, reason: string, operator = session, incident?: IncidentSeverity): Promise<void> {
+  async function tripBreaker(by: TripCause, reason: string, operator = session, incident?: IncidentSeverity | null): Promise<void> {
     if (isOpen(s.breaker)) return;
     s.breaker = trip(s.breaker, by, reason, nowIso());
     await records.recordAudit({ id: auditId('breaker'), type: 'circuit_breaker', actor: operator, data: { session, state: 'open', by: operator, reason } });
@@ -364,7 +364,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   async function haltOnKeyAudit(result: KeyAuditResultMessage): Promise<void> {
     const why = result.findings.filter((f) => f.severity === 'CRITICAL').map((f) => f.message).join('; ');
     const reason = `key audit ${result.auditId}: ${why}`;
-    const incident = keyAuditIncidentSeverity(result.findings);
+    const incident = keyAuditHaltIncident(result.findings);
     if (!isOpen(s.breaker)) return tripBreaker('key_audit', reason, session, incident);
     // Already open for another cause, which it keeps (orders went then): the finding still needs its incident,
     // and the resume guard holds the session until a clean audit all the same.
@@ -396,6 +396,17 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     }
   }
 
+  function isolate(req: StopRequest): void {
+    s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
+    // Who isolated it, so only that incident's approveResume lifts it (and a second SEV-1 adds its own claim).
+    if (patched('isolation-owned-by-incident')) {
+      const by = req.incidentId ?? UNATTRIBUTED_ISOLATION;
+      s.isolation = s.isolation
+        ? { ...s.isolation, incidents: s.isolation.incidents.includes(by) ? s.isolation.incidents : [...s.isolation.incidents, by] }
+        : { incidents: [by], reason: req.reason, at: nowIso() };
+    }
+  }
+
   // Kill switch: no new order after it starts. Open orders are cancelled at once, the placement
   // in flight is called off, and a second sweep cancels whatever it still yields.
   async function runStop(req: StopRequest): Promise<StopResult> {
@@ -419,20 +430,13 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         s.lastStop = { session, cancelled: [], stoppedAt: nowIso(), stopId: req.stopId, cancelPending: true };
         wake = true;
       }
+      // A venue refusing the cancels (down, or refusing the desk's IP) must not leave a SEV-1's isolation undone.
+      if (req.isolate && patched('isolate-when-cancels-fail')) isolate(req);
       throw err;
     }
     s.lastStop = { session, cancelled, stoppedAt: nowIso(), ...(req.stopId ? { stopId: req.stopId } : {}) };
     if (atOnce && inFlight) void secondSweep(req).catch((err) => log.error('second sweep failed', { err: String(err) }));
-    if (req.isolate) {
-      s.breaker = trip(s.breaker, 'incident', `credentials isolated: ${req.reason}`, nowIso());
-      // Who isolated it, so only that incident's approveResume lifts it (and a second SEV-1 adds its own claim).
-      if (patched('isolation-owned-by-incident')) {
-        const by = req.incidentId ?? UNATTRIBUTED_ISOLATION;
-        s.isolation = s.isolation
-          ? { ...s.isolation, incidents: s.isolation.incidents.includes(by) ? s.isolation.incidents : [...s.isolation.incidents, by] }
-          : { incidents: [by], reason: req.reason, at: nowIso() };
-      }
-    }
+    if (req.isolate) isolate(req);
     if (observeAfterCancel) wake = true;
     await sessionEvent('stopped', `by ${req.by}: ${req.reason}; cancelled ${cancelled.length}`);
     return { ...s.lastStop, status: status() };
@@ -548,6 +552,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
   // Decided once per run, before any command: a patch first asked mid-tick, after a local
   // activity, made replays (a query on an evicted session) fail with a nondeterminism error.
   const armsDeadMansSwitch = patched('arm-dead-mans-switch-per-run');
+  // Runs recorded before the desk-only rule let foreign orders be; a session started before the config had the field keeps that until restarted.
+  const foreignOrders = patched('foreign-orders-unauthorized') ? (input.risk.foreignOrders ?? 'allowed') : 'allowed';
   // Every run first compares the venue's orders with what the session intended (issue #12).
   const recon = patched('reconcile-orders')
     ? sessionReconciler({
@@ -556,6 +562,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         ref,
         symbols: input.symbols,
         policy: input.risk.unknownOrders ?? 'cancel',
+        foreignOrders,
         carried: carried?.reconciliation,
         trigger: carried ? 'continue-as-new' : 'session start',
         orderSeq: () => s.orderSeq,
@@ -659,6 +666,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       await startRebalance(value);
     }
     if (recon) {
+      recon.watchForIntruders(snapshot);
       // Nothing is placed until the venue's orders match the session's intent.
       const gate = await recon.gate(snapshot);
       snapshot = gate.snapshot;

@@ -60,6 +60,8 @@ export const AuditPayloads = {
     adopted: z.array(z.string()),
     unknownClosed: z.array(z.string()),
     foreign: z.array(z.string()),
+    /** Orders the desk did not place on an account that is its alone (evidence of someone else using its keys). */
+    intruders: z.array(z.string()).optional(),
     resolved: z.array(z.string()),
     unresolved: z.array(z.string()),
     detail: z.string().optional(),

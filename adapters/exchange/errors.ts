@@ -40,10 +40,25 @@ export class GatewayError extends Error {
     readonly venue: string,
     readonly ccxtClass: string,
     message: string,
+    /** The venue said the call came from an address outside the key's IP whitelist. */
+    readonly ipRefused = false,
   ) {
     super(sanitize(message));
     this.name = GATEWAY_ERROR_TYPES[kind];
   }
+}
+
+/**
+ * The venues' own answer to a call from outside the key's IP whitelist (okx 50110, bybit 10010).
+ * binance folds it into -2015 with a bad key and missing rights, so it cannot be told apart there.
+ */
+const IP_REFUSAL: Partial<Record<string, RegExp>> = {
+  okx: /"code":\s*"50110"/,
+  bybit: /"retCode":\s*10010\b/,
+};
+
+export function isIpRefusal(venue: string, message: string): boolean {
+  return IP_REFUSAL[venue]?.test(message) ?? false;
 }
 
 /**
@@ -56,6 +71,7 @@ export function classifyExchangeError(err: unknown, venue: string, mutating: boo
   const cls = err instanceof Error ? err.constructor.name : 'unknown';
   const message = err instanceof Error ? err.message : String(err);
   const make = (kind: GatewayErrorKind) => new GatewayError(kind, venue, cls, `${venue} ${cls}: ${message}`);
+  if (isIpRefusal(venue, message)) return new GatewayError('auth', venue, cls, `${venue} ${cls}: ${message}`, true);
   if (err instanceof AuthenticationError || err instanceof PermissionDenied || err instanceof AccountSuspended) return make('auth');
   // ccxt reads binance's -2015 after an earlier success as a temporary ban (DDoSProtection), but it is
   // also exactly what a revoked key answers. Stopping is the safe reading: an operator resumes.

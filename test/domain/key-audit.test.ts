@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditKeys, formatFindings, hasCritical, isWildcardIp, keyAuditIncidentSeverity, KeyAuditResultMessage, keyAuditResultMessage, type KeyPermissions } from '../../domain/key-audit';
+import { auditKeys, formatFindings, hasCritical, isWildcardIp, keyAuditHaltIncident, keyAuditIncidentSeverity, KeyAuditResultMessage, keyAuditResultMessage, UNAUTHORIZED_ACCESS_FINDINGS, type KeyPermissions } from '../../domain/key-audit';
 import { makeAlert } from '../../domain/severity';
 
 const SERVERS = ['52.1.2.3', '52.1.2.4'];
@@ -68,17 +68,33 @@ describe('key audit', () => {
     expect(isWildcardIp('0.0.0.0/0')).toBe(true);
   });
 
-  it('warns when the whitelist differs from the one recorded in the secret', () => {
+  it('an address missing from the whitelist is drift (WARNING); one nobody recorded is evidence of unauthorized access (CRITICAL, SEV-1)', () => {
     const f = auditKeys({ exchange: 'binance', account: 'main', trading: tradingKey({ ipWhitelist: ['52.1.2.3', '10.0.0.9'] }), recordedWhitelist: SERVERS });
     expect(f).toEqual([
       {
         exchange: 'binance',
         account: 'main',
         key: 'trading',
+        severity: 'CRITICAL',
+        code: 'whitelist_entry_added',
+        message: 'IP whitelist on Binance has entries nobody recorded (10.0.0.9)! Someone else may be using the key: revoke it.',
+      },
+      {
+        exchange: 'binance',
+        account: 'main',
+        key: 'trading',
         severity: 'WARNING',
         code: 'whitelist_mismatch',
-        message: 'IP whitelist on Binance differs from the recorded one (missing 52.1.2.4; unexpected 10.0.0.9). Update the key or the secret.',
+        message: 'IP whitelist on Binance differs from the recorded one (missing 52.1.2.4). Update the key or the secret.',
       },
+    ]);
+    expect(keyAuditIncidentSeverity(f)).toBe('SEV-1');
+    expect([...UNAUTHORIZED_ACCESS_FINDINGS]).toEqual(['whitelist_entry_added']);
+    // A wildcard that appears is the wildcard finding's, and an empty record is no baseline: neither is an intrusion.
+    const wild = auditKeys({ exchange: 'bybit', account: 'main', trading: tradingKey({ ipWhitelist: ['*'] }), recordedWhitelist: SERVERS });
+    expect(wild.map((x) => [x.severity, x.code])).toEqual([
+      ['WARNING', 'wildcard_ip_whitelist'],
+      ['WARNING', 'whitelist_mismatch'],
     ]);
   });
 
@@ -157,6 +173,10 @@ describe('the key-audit result a session is told', () => {
     expect(keyAuditIncidentSeverity([{ severity: 'CRITICAL', code: 'withdraw_enabled' }])).toBe('SEV-1');
     expect(keyAuditIncidentSeverity([{ severity: 'CRITICAL', code: 'transfer_enabled' }])).toBe('SEV-1');
     expect(keyAuditIncidentSeverity([{ severity: 'CRITICAL', code: 'shared_key' }])).toBe('SEV-2');
+    // A halt on evidence of unauthorized access opens none of its own: the audit's unauthorized_access alert opens the SEV-1.
+    expect(keyAuditHaltIncident([{ severity: 'CRITICAL', code: 'whitelist_entry_added' }])).toBeNull();
+    expect(keyAuditHaltIncident([{ severity: 'CRITICAL', code: 'whitelist_entry_added' }, { severity: 'CRITICAL', code: 'withdraw_enabled' }])).toBe('SEV-1');
+    expect(keyAuditHaltIncident([{ severity: 'CRITICAL', code: 'shared_key' }])).toBe('SEV-2');
     // The override reaches the alert the router opens incidents from.
     expect(makeAlert('circuit_breaker_triggered', { message: 'x', at: AT, incident: 'SEV-1' }).incident).toBe('SEV-1');
     expect(makeAlert('circuit_breaker_triggered', { message: 'x', at: AT }).incident).toBe('SEV-2');

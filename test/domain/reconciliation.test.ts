@@ -4,6 +4,7 @@ import type { OpenOrder } from '../../domain/market';
 import {
   applyResolutions,
   classifyOrder,
+  foreignKey,
   MAX_INTENDED,
   reconcile,
   rememberHandled,
@@ -62,7 +63,7 @@ describe('classifying venue orders by client order id', () => {
 describe('reconcile', () => {
   it('leaves the session own orders alone and finds nothing to report', () => {
     const r = reconcile(base({ venueOpen: [order(ours(1)), order(ours(2))], venueRecent: [order(ours(3), { status: 'closed', filled: 0.001 })] }));
-    expect(r).toEqual({ cancel: [], adopt: [], unknownClosed: [], foreign: [], resolved: [], unresolved: [], incident: false });
+    expect(r).toEqual({ cancel: [], adopt: [], unknownClosed: [], foreign: [], intruders: [], resolved: [], unresolved: [], incident: false });
   });
 
   it('cancels unknown open desk orders by default and opens an incident; foreign orders are reported, never touched', () => {
@@ -78,6 +79,22 @@ describe('reconcile', () => {
 
   it('a foreign order alone opens no incident', () => {
     expect(reconcile(base({ venueOpen: [order('manual')] })).incident).toBe(false);
+  });
+
+  it("on an account that is the desk's alone, an order it did not place, open or closed, is an intruder, reported once", () => {
+    const open = order('someone-else');
+    const filled = order('', { status: 'closed', filled: 0.001 });
+    const ownClosed = order(ours(2), { status: 'closed' });
+    const r = reconcile(base({ venueOpen: [open, order(ours(1))], venueRecent: [filled, ownClosed], foreignOrders: 'unauthorized' }));
+    expect(r.intruders).toEqual([open, filled]);
+    // Still listed as foreign and never cancelled by reconciliation: the SEV-1's containment stops and cancels.
+    expect(r.foreign).toEqual([open]);
+    expect(r.cancel).toEqual([]);
+    const again = reconcile(base({ venueOpen: [open], venueRecent: [filled], foreignOrders: 'unauthorized', handled: rememberHandled([], r.intruders.map(foreignKey)) }));
+    expect(again.intruders).toEqual([]);
+    // Shared with manual trading, or a run recorded before the rule: no intruders.
+    expect(reconcile(base({ venueOpen: [open], venueRecent: [filled], foreignOrders: 'allowed' })).intruders).toEqual([]);
+    expect(reconcile(base({ venueOpen: [open], venueRecent: [filled] })).intruders).toEqual([]);
   });
 
   it('adopts unknown open desk orders under the adopt policy', () => {
