@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -128,3 +128,62 @@ describe('warden audit verify over four writers', () => {
     expect(lines).toHaveLength(5);
   });
 });
+
+describe('warden audit verify reads every writer on this machine', () => {
+  it('paper: the worker, bot and CLI spools are each a chain, and a changed event in the bot spool is named', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'warden.yaml');
+    writeFileSync(config, 'profile: paper\nsecrets: { provider: local-file }\n');
+    const cmd = (n: number) => ({ type: 'operator_command' as const, actor: 'op-1', data: { operator: 'op-1', channel: 'cli' as const, command: `pause ${n}`, outcome: 'accepted' as const } });
+    const writers: Array<{ dir: string; writer: string }> = [];
+    for (const [sub, role, n] of [['audit', 'worker', 3], [join('bot', 'audit'), 'bot', 2], [join('cli', 'audit'), 'cli', 1]] as const) {
+      const trail = await AuditTrail.open({ dir: join(dir, '.warden', sub), role });
+      for (let i = 1; i <= n; i++) await trail.record(cmd(i));
+      writers.push({ dir: join(dir, '.warden', sub), writer: trail.writer });
+      await trail.close();
+    }
+    const ok = await warden(config, 'audit', 'verify');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.split('\n')[0]).toBe(`OK: 6 events in 3 writer spool(s) at ${join(dir, '.warden')}; every chain intact`);
+    for (const [i, n] of [3, 2, 1].entries()) expect(ok.stdout).toContain(`  ${writers[i]!.writer}: OK, ${n} events in 1 object(s)\n`);
+
+    // Someone with access to the bot's host edits its record of a command.
+    const spool = join(writers[1]!.dir, 'spool.jsonl');
+    writeFileSync(spool, readFileSync(spool, 'utf8').replace('pause 2', 'resume 2'));
+    const broken = await warden(config, 'audit', 'verify');
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`BROKEN: 1 of 3 writer chain(s) at ${join(dir, '.warden')}`);
+    expect(broken.stdout).toMatch(new RegExp(`  ${writers[1]!.writer}: BROKEN at ${spool.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} seq 2: `));
+  });
+
+  it('S3: an object missing at the end of a chain is named, from the spool that shipped it', async () => {
+    const dir = tempDir();
+    const bucket = 'warden-cli-chain-end';
+    const config = join(dir, 'warden.yaml');
+    writeFileSync(
+      config,
+      `profile: paper\naws: { endpoint: "${inject('motoEndpoint')}", forcePathStyle: true, auditBucket: ${bucket} }\naudit: { shipToS3: true }\nsecrets: { provider: local-file }\n`,
+    );
+    expect((await warden(config, 'audit', 'init')).code).toBe(0);
+    const { s3, kms } = motoClients();
+    const shipper = new S3AuditShipper({ s3, bucket, now: testClock, signer: new KmsHeadSigner(kms, 'alias/warden-audit-mac') });
+    // The bot's last batch (seq 5-6) never arrives, though its shipper said it did: the bucket shows no gap.
+    const dropping: AuditShipper = { ship: (b, w) => (b[0]!.seq === 5 ? Promise.resolve('dropped') : shipper.ship(b, w)) };
+    const cmd = (n: number) => ({ type: 'operator_command' as const, actor: 'op-1', data: { operator: 'op-1', channel: 'cli' as const, command: `stop ${n}`, outcome: 'accepted' as const } });
+    const open = (sub: string, role: 'worker' | 'bot' | 'cli', ship: AuditShipper) => AuditTrail.open({ dir: join(dir, '.warden', sub), role, shipper: ship, batchMaxEvents: 2, now: testClock });
+    const trails = await Promise.all([open('audit', 'worker', shipper), open(join('bot', 'audit'), 'bot', dropping), open(join('cli', 'audit'), 'cli', shipper)]);
+    for (const [t, n] of [[trails[0], 2], [trails[1], 6], [trails[2], 2]] as const) {
+      for (let i = 1; i <= n; i++) await t.record(cmd(i));
+      await t.shipNow();
+      await t.close();
+    }
+    const bot = trails[1].writer;
+    const r = await warden(config, 'audit', 'verify');
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`BROKEN: 1 of 3 writer chain(s) at s3://${bucket}/logs/`);
+    expect(lines).toContain(`  ${bot}: BROKEN at logs/${bot}/ seq 5: missing object(s) at the chain's end: this machine's spool shipped up to seq 6, the bucket ends at seq 4`);
+    expect(lines.filter((l) => l.endsWith('OK, 2 events in 1 object(s)'))).toHaveLength(2);
+  });
+});
+

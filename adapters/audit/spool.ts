@@ -71,30 +71,11 @@ export class AuditSpool {
     mkdirSync(dir, { recursive: true });
     const writer = await loadWriterId(dir, opts.role ?? 'worker');
     const path = join(dir, 'spool.jsonl');
-    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
-    const lines = text.split('\n');
-    const events: AuditEvent[] = [];
-    let anchor: ChainHead = { seq: 0, hash: GENESIS_HASH };
-    let validBytes = 0;
-    for (const [i, line] of lines.entries()) {
-      if (!line) continue;
-      try {
-        const parsed = JSON.parse(line) as unknown;
-        const head = i === 0 ? HeadLine.safeParse(parsed) : undefined;
-        if (head?.success) anchor = head.data.$head;
-        else events.push(parsed as AuditEvent);
-        validBytes += Buffer.byteLength(line) + 1;
-      } catch {
-        // Only the last line may be torn (a crash mid-write, never acknowledged); anything else is damage.
-        if (i < lines.length - 1 && lines.slice(i + 1).some(Boolean)) throw new Error(`audit spool ${path} is corrupt at line ${i + 1}`);
-      }
-    }
+    const text = await readSpoolText(path);
+    const { events, anchor, validBytes } = parseSpool(text, path);
     const file = await open(path, 'a+');
     if (validBytes < Buffer.byteLength(text)) await file.truncate(validBytes);
-    const shipped = await readFile(join(dir, 'shipped.json'), 'utf8')
-      .then((t) => (JSON.parse(t) as { lastShippedSeq: number }).lastShippedSeq)
-      .catch(() => 0);
-    return new AuditSpool(dir, file, writer, events, anchor, shipped, opts);
+    return new AuditSpool(dir, file, writer, events, anchor, await readShippedSeq(dir), opts);
   }
 
   get head(): ChainHead {
@@ -198,6 +179,56 @@ export class AuditSpool {
   close(): Promise<void> {
     return this.file.close();
   }
+}
+
+const readSpoolText = (path: string) => readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
+
+const readShippedSeq = (dir: string) =>
+  readFile(join(dir, 'shipped.json'), 'utf8')
+    .then((t) => (JSON.parse(t) as { lastShippedSeq: number }).lastShippedSeq)
+    .catch(() => 0);
+
+function parseSpool(text: string, path: string): { events: AuditEvent[]; anchor: ChainHead; validBytes: number } {
+  const lines = text.split('\n');
+  const events: AuditEvent[] = [];
+  let anchor: ChainHead = { seq: 0, hash: GENESIS_HASH };
+  let validBytes = 0;
+  for (const [i, line] of lines.entries()) {
+    if (!line) continue;
+    try {
+      const parsed = JSON.parse(line) as unknown;
+      const head = i === 0 ? HeadLine.safeParse(parsed) : undefined;
+      if (head?.success) anchor = head.data.$head;
+      else events.push(parsed as AuditEvent);
+      validBytes += Buffer.byteLength(line) + 1;
+    } catch {
+      // Only the last line may be torn (a crash mid-write, never acknowledged); anything else is damage.
+      if (i < lines.length - 1 && lines.slice(i + 1).some(Boolean)) throw new Error(`audit spool ${path} is corrupt at line ${i + 1}`);
+    }
+  }
+  return { events, anchor, validBytes };
+}
+
+/** A spool as it stands on disk, read without opening it for writing (its process may be running). */
+export interface SpoolSnapshot {
+  dir: string;
+  writer: string;
+  /** The head the kept events follow (genesis unless compacted). */
+  anchor: ChainHead;
+  events: AuditEvent[];
+  /** The last seq the writer saw stored in the bucket: the bucket's chain must reach it. */
+  lastShippedSeq: number;
+}
+
+/** Reads the spool in `dir`, or undefined when no writer ever opened one there. */
+export async function readSpool(dir: string): Promise<SpoolSnapshot | undefined> {
+  const raw = await readFile(join(dir, 'writer.json'), 'utf8').catch(() => undefined);
+  if (raw === undefined) return undefined;
+  const parsed = WriterFile.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`audit spool ${join(dir, 'writer.json')}: not a valid writer id`);
+  const path = join(dir, 'spool.jsonl');
+  const { events, anchor } = parseSpool(await readSpoolText(path), path);
+  return { dir, writer: parsed.data.writer, anchor, events, lastShippedSeq: await readShippedSeq(dir) };
 }
 
 /** The writer id persisted on first open, so a restarted process keeps its chain (and its key prefix). */

@@ -19,6 +19,8 @@ export interface ChainResult {
   /** Whether every object's head MAC was checked (legacy objects carry none). */
   signed: boolean;
   firstBreak?: TrailBreak;
+  /** The chain's last event, when intact. */
+  last?: { seq: number; hash: string };
 }
 
 export interface VerifyResult {
@@ -197,5 +199,38 @@ async function verifyChain(
     }
   }
   const last = all[all.length - 1];
-  return { result: { writer, ok: true, ...count, signed }, head: last ? { seq: last.seq, hash: last.hash } : undefined };
+  const head = last ? { seq: last.seq, hash: last.hash } : undefined;
+  return { result: { writer, ok: true, ...count, signed, ...(head ? { last: head } : {}) }, head };
+}
+
+/**
+ * A missing object at a chain's end leaves no gap to see in the bucket: only the writer knows how far
+ * it shipped. Each local spool's `lastShippedSeq` is held against its chain in the bucket, so an
+ * object that never arrived (or a chain that is gone) is named. Writers without a spool here are
+ * checked by what the bucket holds alone.
+ */
+export function checkChainEnds(result: VerifyResult, spools: ReadonlyArray<{ writer: string; lastShippedSeq: number; events: readonly AuditEvent[] }>, prefix: string): VerifyResult {
+  const chains = [...(result.chains ?? [])];
+  for (const sp of spools) {
+    if (sp.lastShippedSeq <= 0) continue;
+    const i = chains.findIndex((c) => c.writer === sp.writer);
+    const c = chains[i];
+    const key = `${prefix}/${sp.writer}/`;
+    const problem = (has: string) => `missing object(s) at the chain's end: this machine's spool shipped up to seq ${sp.lastShippedSeq}, the bucket ${has}`;
+    if (!c) {
+      chains.push({ writer: sp.writer, ok: false, objects: 0, events: 0, signed: false, firstBreak: { key, seq: 1, problem: problem('holds none of its objects') } });
+      continue;
+    }
+    if (!c.ok || !c.last) continue;
+    if (c.last.seq < sp.lastShippedSeq) {
+      chains[i] = { ...c, ok: false, firstBreak: { key, seq: c.last.seq + 1, problem: problem(`ends at seq ${c.last.seq}`) } };
+      continue;
+    }
+    // The bucket's event at that seq must be the one the spool holds (when it still does, before compaction).
+    const mine = sp.events.find((e) => e.seq === c.last!.seq);
+    if (mine && mine.hash !== c.last.hash) chains[i] = { ...c, ok: false, firstBreak: { key, seq: c.last.seq, problem: `the bucket's seq ${c.last.seq} differs from this machine's spool` } };
+  }
+  chains.sort((a, b) => (a.writer === LEGACY_WRITER ? -1 : b.writer === LEGACY_WRITER ? 1 : a.writer < b.writer ? -1 : 1));
+  const broken = chains.find((c) => !c.ok);
+  return { ...result, ok: !broken, chains, ...(broken ? { firstBreak: broken.firstBreak } : {}) };
 }

@@ -6,8 +6,8 @@ import { createAwsClients } from '../../adapters/aws';
 import { initAuditBucket } from '../../adapters/audit/bucket';
 import { KmsHeadSigner, initAuditMacKey } from '../../adapters/audit/mac';
 import { logPrefix } from '../../adapters/audit/s3-shipper';
-import { AuditTrail } from '../../adapters/audit/trail';
-import { verifyEvents, verifyS3Trail, type TrailBreak, type VerifyResult } from '../../adapters/audit/verify';
+import { readSpool, type SpoolSnapshot } from '../../adapters/audit/spool';
+import { checkChainEnds, verifyEvents, verifyS3Trail, type ChainResult, type TrailBreak, type VerifyResult } from '../../adapters/audit/verify';
 
 function isoDate(flag: string) {
   return (value: string): string => {
@@ -16,6 +16,16 @@ function isoDate(flag: string) {
     }
     return value;
   };
+}
+
+/** Where each writer keeps its spool under the state directory (workers/desk-process.ts, commands/bot.ts, cli-audit.ts). */
+const LOCAL_SPOOLS = ['audit', join('bot', 'audit'), join('cli', 'audit')];
+
+/** One local spool's chain, within the optional day range; a range that starts mid-spool trusts its first event's link. */
+function verifySpool(sp: Pick<SpoolSnapshot, 'events'> & { anchor?: SpoolSnapshot['anchor'] }, where: string, opts: { from?: string; to?: string }): VerifyResult {
+  const inRange = sp.events.filter((e) => (!opts.from || e.time.slice(0, 10) >= opts.from) && (!opts.to || e.time.slice(0, 10) <= opts.to));
+  const first = inRange[0];
+  return verifyEvents(inRange, where, opts.from && first ? { seq: first.seq - 1, hash: first.prevHash } : sp.anchor);
 }
 
 /** `warden audit init|verify`: the WORM bucket's bootstrap and the trail's integrity check. */
@@ -46,6 +56,8 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       const { config } = loaded;
       let result: VerifyResult;
       let where: string;
+      // Every writer's spool on this machine (worker, bot, CLI), read without opening them for writing.
+      const spools = (await Promise.all(LOCAL_SPOOLS.map((d) => readSpool(join(loaded.stateDir, d))))).filter((x) => x !== undefined);
       if (config.audit.shipToS3) {
         const { s3, kms } = createAwsClients(config.aws);
         where = `s3://${config.aws.auditBucket}/${logPrefix('audit')}/`;
@@ -53,14 +65,19 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
           range: { from: opts.from, to: opts.to },
           signer: new KmsHeadSigner(kms, config.aws.auditMacKeyId),
         });
-      } else {
-        const trail = await AuditTrail.open({ dir: join(loaded.stateDir, 'audit') });
+        // A range may end before a chain does: only a whole-trail check can tell a missing end.
+        if (!opts.from && !opts.to) result = checkChainEnds(result, spools, logPrefix('audit'));
+      } else if (spools.length <= 1) {
         where = join(loaded.stateDir, 'audit', 'spool.jsonl');
-        const inRange = trail.events().filter((e) => (!opts.from || e.time.slice(0, 10) >= opts.from) && (!opts.to || e.time.slice(0, 10) <= opts.to));
-        const first = inRange[0];
-        // A range that starts mid-spool trusts its first event's link to what came before.
-        result = verifyEvents(inRange, where, opts.from && first ? { seq: first.seq - 1, hash: first.prevHash } : trail.base);
-        await trail.close();
+        result = verifySpool(spools[0] ?? { anchor: undefined, events: [] }, where, opts);
+      } else {
+        where = loaded.stateDir;
+        const chains = spools.map((sp): ChainResult => {
+          const r = verifySpool(sp, join(sp.dir, 'spool.jsonl'), opts);
+          return { writer: sp.writer, ok: r.ok, objects: 1, events: r.events, signed: false, ...(r.firstBreak ? { firstBreak: r.firstBreak } : {}) };
+        });
+        const broken = chains.find((c) => !c.ok);
+        result = { ok: !broken, objects: chains.length, events: chains.reduce((n, c) => n + c.events, 0), chains, ...(broken ? { firstBreak: broken.firstBreak } : {}) };
       }
       if (!result.ok) process.exitCode = 1;
       if (opts.json) return ctx.out(JSON.stringify({ where, ...result }));
@@ -72,12 +89,14 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       const broken = result.chains.filter((c) => !c.ok);
       ctx.out(
         result.ok
-          ? `OK: ${result.events} events in ${result.objects} object(s) in ${result.chains.length} writer chain(s) at ${where}; every chain intact, every object locked and its head MAC verified`
+          ? config.audit.shipToS3
+            ? `OK: ${result.events} events in ${result.objects} object(s) in ${result.chains.length} writer chain(s) at ${where}; every chain intact, every object locked and its head MAC verified`
+            : `OK: ${result.events} events in ${result.chains.length} writer spool(s) at ${where}; every chain intact`
           : `BROKEN: ${broken.length} of ${result.chains.length} writer chain(s) at ${where}`,
       );
       // Every writer by name, so each break is attributed to its chain.
       for (const c of result.chains) {
-        const unsigned = c.signed ? '' : ' (legacy chain: hashes and locks only, no head MACs)';
+        const unsigned = c.signed || !config.audit.shipToS3 ? '' : ' (legacy chain: hashes and locks only, no head MACs)';
         ctx.out(c.ok ? `  ${c.writer}: OK, ${c.events} events in ${c.objects} object(s)${unsigned}` : `  ${c.writer}: BROKEN at ${at(c.firstBreak!)}`);
       }
     });
