@@ -383,6 +383,22 @@ describe('per-writer chains, signed heads and delivery by content (moto S3 + KMS
     await t2.close();
   });
 
+  it('a delete marker put over an object (allowed under Object Lock, it hides the version) is named', async () => {
+    const bucket = 'warden-audit-delete-marker';
+    await initAuditBucket(s3, bucket, 30);
+    const trail = await AuditTrail.open({ now: testClock, dir: tempDir(), role: 'worker', shipper: shipperFor(bucket), batchMaxEvents: 2 });
+    for (let i = 1; i <= 4; i++) await trail.record(order(i));
+    await trail.shipNow();
+    expect((await verify(s3, bucket, 'logs', {}, signer)).ok).toBe(true);
+    const Key = `logs/${trail.writer}/${trail.events()[0]!.time.slice(0, 10)}/000000000001-000000000002.jsonl`;
+    // No VersionId: S3 writes a delete marker instead of deleting, and a plain GET now answers 404.
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+    const result = await verify(s3, bucket, 'logs', {}, signer);
+    expect(result.ok).toBe(false);
+    expect(result.chains).toEqual([expect.objectContaining({ writer: trail.writer, ok: false, firstBreak: { key: Key, problem: 'a delete marker hides this object' } })]);
+    await trail.close();
+  });
+
   it('a key that already holds other bytes is an alarm: the batch stays unshipped, the trouble is reported and counted', async () => {
     const bucket = 'warden-audit-conflict';
     await initAuditBucket(s3, bucket, 30);
