@@ -5,7 +5,7 @@
  * confirm (hardware wallets, firewall, on-call) is `manual`, saying what to confirm.
  */
 import type { Finding, FindingCode } from './key-audit';
-import type { EscalationEntry } from './severity';
+import { escalationContact, type EscalationEntry, type RoutedChannel } from './severity';
 
 export type PreflightStatus = 'pass' | 'fail' | 'manual';
 
@@ -55,6 +55,8 @@ export interface PreflightFacts {
   health: Probe & { url: string };
   telegram: { configured: boolean; chatId?: number; operatorIds: number[]; getMe?: Probe & { username?: string } };
   escalation: readonly EscalationEntry[];
+  /** Alert channels configured beside the log, where CRITICAL alerts go, and (from `warden preflight`) a test alert's outcome per channel. */
+  alerting: { channels: RoutedChannel[]; critical: RoutedChannel[]; test?: Array<{ channel: string; ok: boolean; error?: string }> };
   audit: {
     shipToS3: boolean;
     bucket: string;
@@ -263,9 +265,13 @@ export const CHECKLIST: ReadonlyArray<{ section: string; items: Rule[] }> = [
       {
         item: 'PagerDuty/alerting configured',
         check: (f) => {
-          if (!f.telegram.configured) return fail('alerts reach only the log: configure telegram');
-          if (f.escalation.length === 0) return fail('alerts.escalation is empty: nobody is paged when an incident is not acknowledged');
-          return pass(`alerts go to Telegram; unacknowledged incidents escalate to ${plural(f.escalation.length, 'id')}`);
+          const a = f.alerting;
+          if (a.channels.length === 0) return fail('alerts reach only the log: configure telegram, alerts.pagerduty or alerts.email');
+          if (a.critical.length === 0) return fail(`alerts.routes.CRITICAL reaches none of the configured channels (${a.channels.join(', ')})`);
+          const failed = (a.test ?? []).filter((t) => !t.ok);
+          if (failed.length) return fail(`the test alert was not delivered on ${failed.map((t) => `${t.channel} (${t.error ?? 'failed'})`).join(', ')}`);
+          const tested = a.test ? `; a test alert was delivered on ${a.test.map((t) => t.channel).join(', ')}` : '; run `warden preflight` (or `warden alerts test`) to deliver a test alert';
+          return pass(`CRITICAL alerts go to ${a.critical.join(', ')}${tested}`);
         },
       },
       {
@@ -327,7 +333,17 @@ export const CHECKLIST: ReadonlyArray<{ section: string; items: Rule[] }> = [
         item: 'Runbooks created',
         check: (f) => (f.runbooks.length ? pass(`${plural(f.runbooks.length, 'runbook')} in ops/runbooks`) : fail('no runbook found in ops/runbooks')),
       },
-      { item: 'On-call rotation configured', manual: 'Confirm an on-call rotation answers CRITICAL alerts within 5 minutes (alerts.escalation lists who is paged).' },
+      {
+        item: 'On-call rotation configured',
+        check: (f) => {
+          if (f.escalation.length === 0) return fail('alerts.escalation is empty: nobody is paged when an incident is not acknowledged');
+          // Each person must be reachable on a channel the desk has: an email address without the email channel pages nobody.
+          const contacts = f.escalation.map(escalationContact);
+          const unreachable = contacts.filter((c) => !f.alerting.channels.some((ch) => c[ch] !== undefined));
+          if (unreachable.length) return fail(`alerts.escalation: ${unreachable.map((c) => c.name).join(', ')} cannot be reached on a configured channel (${f.alerting.channels.join(', ') || 'none'})`);
+          return pass(`unacknowledged incidents escalate to ${plural(contacts.length, 'contact')} (${contacts.map((c) => c.name).join(', ')}), each on a configured channel`);
+        },
+      },
       { item: 'Emergency stop procedure tested', manual: 'Run a drill: `warden stop` (or /stop) on a paper desk and confirm every open order is cancelled.' },
       { item: 'Incident response plan documented', manual: "Warden's incident workflow follows the guide's four phases; confirm your team's plan names who does what." },
     ],

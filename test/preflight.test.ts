@@ -13,9 +13,11 @@ import { CachedSecretsStore } from '../adapters/secrets/store';
 import { loadConfig, loadedConfig, readConfigFile } from '../config/load';
 import { ExchangeAccountConfig, WardenConfig, type ExchangeId } from '../config/schema';
 import type { PreflightItem } from '../domain/preflight';
+import { deliverTestAlert } from '../workers/alert-channels';
 import { assertPreflight, preflightDepsFrom, preflightGate, PreflightFailedError, runPreflight, type PreflightDeps } from '../workers/preflight';
 import { applySchedules, SECURITY_SCHEDULE_IDS } from '../workers/schedules';
 import { openTempTrail, tempDir } from './helpers/audit';
+import { createLogger } from '../adapters/logger';
 import { motoClients } from './helpers/aws';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { FAKE_BOT_TOKEN, startFakeTelegram, type FakeTelegram } from './helpers/fake-telegram';
@@ -63,7 +65,6 @@ const MANUAL = [
   'Bastion host for SSH access',
   'Grafana dashboards created',
   'Log monitoring configured',
-  'On-call rotation configured',
   'Emergency stop procedure tested',
   'Incident response plan documented',
 ];
@@ -147,6 +148,11 @@ describe('preflight of a production desk (moto, simulator, fake Telegram, metric
     return { ...preflightDepsFrom({ secrets, gateways, s3, client: t.client }, { env: {}, cwd: dir }), ...over };
   }
 
+  /** What `warden preflight` adds to the worker's gate: a real test alert on every configured channel. */
+  const withTestAlert = (loaded: ReturnType<typeof loadConfig>): Partial<PreflightDeps> => ({
+    testAlerts: async () => deliverTestAlert(loaded.config, { secrets, logger: createLogger({ level: 'silent' }), audit: await openTempTrail() }, 'preflight-test', 'warden preflight'),
+  });
+
   beforeAll(async () => {
     h = await ExchangeHarness.start(41);
     t = await temporalHarness();
@@ -169,10 +175,11 @@ describe('preflight of a production desk (moto, simulator, fake Telegram, metric
 
   it('with everything right, every automated item passes and the gate lets sessions start', async () => {
     const loaded = productionConfig('good.json');
-    const report = await runPreflight(loaded, deps(loaded));
+    const sentBefore = tg.callsTo('sendMessage').length;
+    const report = await runPreflight(loaded, deps(loaded, withTestAlert(loaded)));
     expect(report.items.filter((i) => i.status === 'fail')).toEqual([]);
     expect(report.items).toHaveLength(33);
-    expect(report.items.filter((i) => i.status === 'pass')).toHaveLength(19);
+    expect(report.items.filter((i) => i.status === 'pass')).toHaveLength(20);
     expect(report.ok).toBe(true);
     const reason = (item: string) => report.items.find((i) => i.item === item)?.reason;
     expect(reason('API keys have NO withdrawal permissions')).toBe('6 keys audited at the venues: none can withdraw');
@@ -180,7 +187,26 @@ describe('preflight of a production desk (moto, simulator, fake Telegram, metric
     expect(reason('S3 WORM bucket created')).toBe(`bucket ${BUCKET}: Object Lock with COMPLIANCE default retention`);
     expect(reason('Secrets rotation schedule set (90 days)')).toBe('schedule rotation-check runs rotationCheckWorkflow daily; keys rotate after 90 days');
     expect(tg.callsTo('getMe').length).toBeGreaterThan(0);
+    // The alerting item delivered a real test alert, and says so; the on-call item found everyone reachable.
+    expect(reason('PagerDuty/alerting configured')).toBe('CRITICAL alerts go to telegram; a test alert was delivered on telegram');
+    expect(reason('On-call rotation configured')).toBe('unacknowledged incidents escalate to 1 contact (tg:42), each on a configured channel');
+    expect(tg.callsTo('sendMessage').length).toBe(sentBefore + 1);
+    // The gate a worker runs at every start checks the configuration without paging anyone.
     expect(await preflightGate(loaded, deps(loaded))).toEqual({ ok: true, failures: [] });
+    expect(tg.callsTo('sendMessage').length).toBe(sentBefore + 1);
+  });
+
+  it('alerting and on-call fail for real: a channel that does not take the test alert, nobody reachable to escalate to', async () => {
+    const loaded = productionConfig('alerting.json', { alerts: { escalation: [{ name: 'Alice', email: 'alice@example.com' }] } });
+    tg.failWithServerError('sendMessage', 10);
+    const report = await runPreflight(loaded, deps(loaded, withTestAlert(loaded)));
+    const failed = new Map(report.items.filter((i) => i.status === 'fail').map((i) => [i.item, i.reason]));
+    expect([...failed.keys()]).toEqual(['PagerDuty/alerting configured', 'On-call rotation configured']);
+    expect(failed.get('PagerDuty/alerting configured')).toMatch(/^the test alert was not delivered on telegram \(.*502/);
+    expect(failed.get('On-call rotation configured')).toBe('alerts.escalation: Alice cannot be reached on a configured channel (telegram)');
+    const none = productionConfig('no-escalation.json', { alerts: { escalation: [] } });
+    const r2 = await runPreflight(none, deps(none));
+    expect(r2.items.find((i) => i.item === 'On-call rotation configured')).toMatchObject({ status: 'fail', reason: 'alerts.escalation is empty: nobody is paged when an incident is not acknowledged' });
   });
 
   it('names what is wrong: a secret in env, a key that can withdraw, a bucket without Object Lock, plaintext Postgres, no worker; the gate refuses', async () => {

@@ -1,5 +1,5 @@
 import type { WardenConfig } from '../config/schema';
-import type { Alert } from '../domain/severity';
+import { makeAlert, type Alert } from '../domain/severity';
 import type { AlertChannel } from '../adapters/alerts/router';
 import { AlertRouter, LogAlertChannel } from '../adapters/alerts/router';
 import type { AuditRecorder } from '../adapters/audit/trail';
@@ -38,4 +38,19 @@ export async function createAlertRouter(
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(deps.onIncident ? { onIncident: deps.onIncident } : {}),
   });
+}
+
+/**
+ * One INFO test alert on every configured channel, whatever the routes say (the point is to prove each
+ * channel works), each outcome audited: `warden alerts test` and `warden preflight`.
+ */
+export async function deliverTestAlert(
+  config: WardenConfig,
+  deps: { secrets: SecretsStore; logger: Logger; audit: AuditRecorder },
+  actor: string,
+  by: string,
+): Promise<Array<{ channel: string; ok: boolean; error?: string }>> {
+  const router = await createAlertRouter(config, deps);
+  const at = new Date().toISOString();
+  return router.test(makeAlert('daily_report', { message: `test alert from ${by} by ${actor}: no action needed`, at, scope: { subject: `alerts-test-${at}` } }), actor);
 }

@@ -25,6 +25,8 @@ import { ConfigError, findPlaintextSecretSources, formatIssues, loadedConfig, re
 import { RUNBOOKS_DIR } from '../config/paths';
 import { WardenConfig } from '../config/schema';
 import { databaseUrlRequiresTls, evaluatePreflight, failingItems, redisUrlRequiresTls, urlHasPassword, type PreflightFacts, type PreflightItem, type Probe } from '../domain/preflight';
+import { ROUTED_CHANNELS } from '../domain/severity';
+import { deliverTestAlert } from './alert-channels';
 import { ROTATION_CHECK_SCHEDULE_ID } from './schedules';
 import { connectClient } from '../clients/connect';
 
@@ -42,6 +44,11 @@ export interface PreflightDeps {
   /** Telegram's getMe with this token (grammy in the CLI). */
   telegramGetMe(token: string, apiRoot?: string): Promise<{ username?: string }>;
   runbooksDir: string;
+  /**
+   * Delivers a test alert on every configured channel (`warden preflight`). Absent at a worker's start:
+   * a gate run on every deploy must not page the on-call; the configuration is still checked.
+   */
+  testAlerts?: () => Promise<Array<{ channel: string; ok: boolean; error?: string }>>;
 }
 
 export interface PreflightReport {
@@ -120,6 +127,14 @@ export async function gatherPreflightFacts(loaded: LoadedConfig, deps: Preflight
     }
   }
 
+  const channels = ROUTED_CHANNELS.filter((c) => (c === 'telegram' ? !!config.telegram : !!config.alerts[c]));
+  const tested = deps.testAlerts ? await probe(deps.testAlerts) : undefined;
+  const alerting: PreflightFacts['alerting'] = {
+    channels,
+    critical: config.alerts.routes.CRITICAL.filter((c) => channels.includes(c)),
+    ...(tested ? { test: tested.ok ? tested.value.filter((t) => t.channel !== 'log') : [{ channel: 'router', ok: false, error: tested.error }] } : {}),
+  };
+
   const runbooks = existsSync(deps.runbooksDir) ? readdirSync(deps.runbooksDir).filter((f) => f.endsWith('.md') && f !== 'README.md') : [];
   const endpoints = [
     ...config.exchanges.filter((x) => x.baseUrl).map((x) => ({ what: `exchanges ${x.exchange}/${x.account} baseUrl`, url: x.baseUrl! })),
@@ -149,6 +164,7 @@ export async function gatherPreflightFacts(loaded: LoadedConfig, deps: Preflight
     health: health.ok ? { ok: true, url: healthUrl } : { ok: false, url: healthUrl, error: health.error },
     telegram: { configured: !!config.telegram, chatId: config.telegram?.chatId, operatorIds: config.telegram?.operatorIds ?? [], ...(getMe ? { getMe } : {}) },
     escalation: config.alerts.escalation,
+    alerting,
     audit: { shipToS3: config.audit.shipToS3, bucket: config.aws.auditBucket, retentionDays: config.audit.retentionDays.audit, ...(lock ? { lock } : {}) },
     runbooks,
   };
@@ -287,11 +303,13 @@ export function preflightDepsFrom(
   };
 }
 
-/** The real deps for the CLI: its own IO and a Temporal client connected on first use. */
-export function createPreflightDeps(loaded: LoadedConfig, io: SecurityIo): PreflightDeps & { close(): Promise<void> } {
+/** The real deps for the CLI: its own IO, a Temporal client connected on first use, and a test alert on every channel (as `warden alerts test`). */
+export function createPreflightDeps(loaded: LoadedConfig, io: SecurityIo, audit: AuditRecorder = new LogAuditRecorder(io.logger)): PreflightDeps & { close(): Promise<void> } {
   let client: Promise<Client> | undefined;
+  const actor = `preflight@${hostname()}`;
   return {
     ...preflightDepsFrom({ ...io, s3: io.aws.s3, client: () => (client ??= connectIfListening(loaded.config)) }),
+    testAlerts: () => deliverTestAlert(loaded.config, { secrets: io.secrets, logger: io.logger, audit }, actor, 'warden preflight'),
     async close() {
       const c = await client?.catch(() => undefined);
       await c?.connection.close();

@@ -16,13 +16,12 @@ export function registerAlertCommands(program: Command, ctx: CliContext): void {
     .action(async () => {
       const loaded = ctx.config();
       const { config } = loaded;
-      const [{ createLogger }, { createAwsClients }, { openAuditTrail }, { createSecretsStore }, { createAlertRouter }, { makeAlert }] = await Promise.all([
+      const [{ createLogger }, { createAwsClients }, { openAuditTrail }, { createSecretsStore }, { deliverTestAlert }] = await Promise.all([
         import('../../adapters/logger'),
         import('../../adapters/aws'),
         import('../../adapters/audit'),
         import('../../adapters/secrets'),
         import('../../workers/alert-channels'),
-        import('../../domain/severity'),
       ]);
       // stderr: stdout is the report. Info, so the log channel's copy of the test alert shows.
       const logger = createLogger({ name: 'warden-alerts-test', level: 'info', destination: process.stderr });
@@ -32,10 +31,7 @@ export function registerAlertCommands(program: Command, ctx: CliContext): void {
       const actor = `cli:${userInfo().username}`;
       try {
         const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: actor });
-        const router = await createAlertRouter(config, { secrets, logger, audit });
-        const at = new Date().toISOString();
-        const alert = makeAlert('daily_report', { message: `test alert from warden alerts test by ${actor}: no action needed`, at, scope: { subject: `alerts-test-${at}` } });
-        const results = await router.test(alert, actor);
+        const results = await deliverTestAlert(config, { secrets, logger, audit }, actor, 'warden alerts test');
         for (const r of results) ctx.out(`${r.ok ? 'ok    ' : 'FAILED'} ${r.channel}${r.error ? `: ${r.error}` : ''}`);
         const failed = results.filter((r) => !r.ok);
         ctx.out(failed.length ? `${failed.length} of ${results.length} channels failed` : `delivered on all ${results.length} channels`);

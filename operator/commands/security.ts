@@ -200,7 +200,8 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       // Not ctx.config(): its production refusal (a secret in env or .env) is one of the things preflight reports.
       const loaded = loadConfigForPreflight(cmd.optsWithGlobals<{ config: string }>().config);
-      const deps = createPreflightDeps(loaded, openSecurityIo(loaded, cliOperator().id, undefined, await ctx.audit?.()));
+      const trail = await ctx.audit?.();
+      const deps = createPreflightDeps(loaded, openSecurityIo(loaded, cliOperator().id, undefined, trail), trail);
       const report = await runPreflight(loaded, deps).finally(() => deps.close());
       if (opts.json) ctx.out(JSON.stringify({ items: report.items }));
       else {
