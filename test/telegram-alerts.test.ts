@@ -132,6 +132,22 @@ describe('TelegramAlertChannel', () => {
     expect(JSON.stringify(err)).not.toContain(fake.token);
   });
 
+  it('an escalation mentions each person with a Telegram id, so their phone rings, without a parse mode', async () => {
+    const channel = new TelegramAlertChannel({ secrets: storeReturning(fake.token), chatId: CHAT, apiRoot: fake.apiRoot });
+    const escalated = { ...alert(), escalateTo: [{ name: 'Alice', telegram: 1002 }, { name: 'Bob', email: 'bob@example.com' }, { name: 'tg:1003', telegram: 1003 }] };
+    await channel.deliver('ESCALATION 1: SEV-1 not acknowledged', escalated);
+    const [call] = fake.callsTo('sendMessage');
+    expect(call!.payload.text).toBe('📣 Alice, tg:1003\nESCALATION 1: SEV-1 not acknowledged');
+    expect(call!.payload.parse_mode).toBeUndefined();
+    expect(call!.payload.entities).toEqual([
+      { type: 'text_link', offset: 3, length: 5, url: 'tg://user?id=1002' },
+      { type: 'text_link', offset: 10, length: 7, url: 'tg://user?id=1003' },
+    ]);
+    // Each entity covers exactly the name it mentions.
+    const text = String(call!.payload.text);
+    expect((call!.payload.entities as Array<{ offset: number; length: number }>).map((e) => text.slice(e.offset, e.offset + e.length))).toEqual(['Alice', 'tg:1003']);
+  });
+
   it('cuts an oversized alert to what Telegram accepts instead of losing it', async () => {
     const channel = new TelegramAlertChannel({ secrets: storeReturning(fake.token), chatId: CHAT, apiRoot: fake.apiRoot });
     await channel.deliver('y'.repeat(5000), alert());

@@ -12,6 +12,9 @@ import { registerSecret, sanitize } from '../redact';
  * the page's dedup key (`incident_key`). Every request is HMAC-verified
  * (X-PagerDuty-Signature, v1 = hex HMAC-SHA256 of the raw body with the
  * subscription's secret) before its body is even parsed; each outcome is audited.
+ * Checked against PagerDuty's developer docs (docs/webhooks/01-Overview.md, 04-Signatures.md):
+ * V3 puts the incident under `event.data` with its `incident_key`, which for an incident opened
+ * by Events API v2 is the event's `dedup_key`; `X-PagerDuty-Signature` lists `v1=` HMAC-SHA256s.
  */
 const WebhookBody = z.object({
   event: z.object({

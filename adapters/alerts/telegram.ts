@@ -1,5 +1,6 @@
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { Api, type Transformer } from 'grammy';
+import type { MessageEntity } from 'grammy/types';
 import type { Alert } from '../../domain/severity';
 import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
@@ -71,9 +72,11 @@ export class TelegramAlertChannel implements AlertChannel {
   async deliver(text: string, alert: Alert): Promise<void> {
     try {
       const api = await this.api();
-      await api.sendMessage(this.opts.chatId, text.slice(0, TELEGRAM_MAX_TEXT), {
+      const { prefix, entities } = escalationMentions(alert);
+      await api.sendMessage(this.opts.chatId, `${prefix}${text}`.slice(0, TELEGRAM_MAX_TEXT), {
         link_preview_options: { is_disabled: true },
         disable_notification: alert.severity === 'INFO',
+        ...(entities.length ? { entities } : {}),
       });
     } catch (err) {
       // No `cause`: the original error holds the URL with the token in it.
@@ -93,6 +96,25 @@ export class TelegramAlertChannel implements AlertChannel {
     }
     return this.client.api;
   }
+}
+
+/**
+ * An escalation names its people in the chat so each one's phone rings: a `tg://user?id=` link over
+ * each name is a mention without a username or a parse mode (Bot API MessageEntity `text_link`).
+ * First in the message: the scrubber may shorten the alert text, and the offsets must stay true.
+ */
+export function escalationMentions(alert: Pick<Alert, 'escalateTo'>): { prefix: string; entities: MessageEntity[] } {
+  const people = (alert.escalateTo ?? []).filter((c) => c.telegram !== undefined);
+  if (!people.length) return { prefix: '', entities: [] };
+  let prefix = '📣 ';
+  const entities: MessageEntity[] = [];
+  for (const [i, c] of people.entries()) {
+    if (i > 0) prefix += ', ';
+    // Offsets and lengths count UTF-16 code units, as JavaScript strings do.
+    entities.push({ type: 'text_link', offset: prefix.length, length: c.name.length, url: `tg://user?id=${c.telegram}` });
+    prefix += c.name;
+  }
+  return { prefix: `${prefix}\n`, entities };
 }
 
 export function createTelegramAlertChannel(
