@@ -48,6 +48,7 @@ import {
 import { clientOrderId } from '../domain/client-order-id';
 import { DEAD_MANS_SWITCH, deadMansSwitchSeconds, shouldRearm } from '../domain/dead-mans-switch';
 import { KeyAuditResultMessage, keyAuditHaltIncident, keyAuditResultMessage } from '../domain/key-audit';
+import { mayObserve, mayPlace, mayStartRebalance } from '../domain/trading-state';
 import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../domain/order-timing';
 import { valuePortfolio } from '../domain/portfolio';
@@ -296,6 +297,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
 
   const nowIso = () => new Date(Date.now()).toISOString();
   const ref = { exchange: input.exchange, account: input.account };
+  /** What decides the session's trading state (domain/trading-state.ts): asked before reading, placing and rebalancing. */
+  const facts = () => ({ mode: s.mode, breaker: s.breaker, rebalancing: s.rebalancing, isolation: s.isolation, stopRequested: !!stopRequested });
   const auditId = (what: string) => `${session}/${firstExecutionRunId}/${what}/${++s.auditSeq}`;
 
   const status = (): SessionStatus => ({
@@ -597,7 +600,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     if (s.cancelPending) await retryPendingCancels(s.cancelPending);
     // A halted session still observes its account (status, marks, metrics) but places nothing;
     // a revoked key has nothing left to observe with, and isolated credentials must not be used.
-    if (s.breaker.trippedBy !== 'auth' && !(s.breaker.trippedBy === 'incident' && isOpen(s.breaker)) && !s.isolation) await runTick();
+    if (mayObserve(facts())) await runTick();
     if (!keepWakeDuringTick) wake = false;
     const due = Date.now() + tickMs;
     if (!(await condition(() => wake, tickMs))) {
@@ -662,7 +665,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       void armDeadMansSwitch().finally(() => (arming = false));
     }
 
-    if (s.mode === 'trading' && !s.rebalancing && input.rebalance && value < input.risk.lowBalanceUsd && patched('rebalance-on-low-balance')) {
+    if (mayStartRebalance(facts()) && input.rebalance && value < input.risk.lowBalanceUsd && patched('rebalance-on-low-balance')) {
       await startRebalance(value);
     }
     if (recon) {
@@ -675,7 +678,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         return;
       }
     }
-    if (s.mode !== 'trading' || isOpen(s.breaker)) return;
+    if (!mayPlace(facts())) return;
     const decision = runStrategy(input.strategy, snapshot, s.strategy);
     s.strategy = decision.state;
     lastRefusals = [];
@@ -691,7 +694,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     if (!snapshot || !s.risk) return;
     for (const intent of intents) {
       // The kill switch and the breaker take effect between any two orders.
-      if (stopRequested || s.mode !== 'trading' || isOpen(s.breaker)) return;
+      if (!mayPlace(facts())) return;
       const check = checkOrder(input.risk, intent, snapshot, s.risk, Date.now());
       if (!check.ok) {
         lastRefusals.push(`${intent.side} ${intent.amount} ${intent.symbol}: ${check.reason}`);
