@@ -110,6 +110,8 @@ export interface StartPrometheusOptions {
   jobs: Record<string, string[]>;
   /** Absolute paths of rule files to load, evaluated every second. */
   ruleFiles?: string[];
+  /** host:port of Alertmanagers the firing rules are sent to (none: alerts stay in Prometheus). */
+  alertmanagers?: string[];
 }
 
 /** Starts a real `prometheus` on a free loopback port with a temp data dir and a generated config. */
@@ -122,6 +124,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
     stringify({
       global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
       rule_files: opts.ruleFiles ?? [],
+      ...(opts.alertmanagers?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: opts.alertmanagers }] }] } } : {}),
       scrape_configs: Object.entries(opts.jobs).map(([job, targets]) => ({ job_name: job, static_configs: [{ targets }] })),
     }),
   );

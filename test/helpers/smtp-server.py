@@ -12,7 +12,7 @@ import sys
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 port, cert, key, user, password = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 
@@ -25,10 +25,12 @@ def emit(obj):
 class Handler:
     async def handle_DATA(self, server, session, envelope):
         # Decoded too, so tests read the text as a person would (the wire has quoted-printable).
+        # The plain part when there is one; else the HTML (Alertmanager's default email is HTML only).
         msg = message_from_bytes(envelope.content, policy=policy.default)
+        part = msg.get_body(preferencelist=("plain", "html"))
         emit({
             "subject": str(msg["subject"]),
-            "body": msg.get_body(preferencelist=("plain",)).get_content(),
+            "body": part.get_content() if part is not None else "",
             "kind": "message",
             "from": envelope.mail_from,
             "to": envelope.rcpt_tos,
@@ -44,9 +46,21 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok, handled=False)
 
 
+class RelaySMTP(SMTP):
+    # AUTH LOGIN prompts as Postfix (Cyrus SASL) and Exchange send them. aiosmtpd's own
+    # "User Name\0" is refused by clients that match the prompt, Alertmanager's among them.
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
+
+class RelayController(Controller):
+    def factory(self):
+        return RelaySMTP(self.handler, **self.SMTP_kwargs)
+
+
 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ctx.load_cert_chain(cert, key)
-controller = Controller(
+controller = RelayController(
     Handler(),
     hostname="127.0.0.1",
     port=int(port),
