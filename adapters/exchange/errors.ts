@@ -15,6 +15,7 @@ import {
   RateLimitExceeded,
 } from 'ccxt';
 import { sanitize } from '../redact';
+import { venueAdapter } from './venues';
 
 /**
  * The few kinds of exchange failure a workflow can act on:
@@ -49,16 +50,12 @@ export class GatewayError extends Error {
 }
 
 /**
- * The venues' own answer to a call from outside the key's IP whitelist (okx 50110, bybit 10010).
- * binance folds it into -2015 with a bad key and missing rights, so it cannot be told apart there.
+ * The venue's own answer to a call from outside the key's IP whitelist (okx 50110, bybit 10010;
+ * each venue's reading is in venues/). binance folds it into -2015 with a bad key and missing
+ * rights, so it cannot be told apart there.
  */
-const IP_REFUSAL: Partial<Record<string, RegExp>> = {
-  okx: /"code":\s*"50110"/,
-  bybit: /"retCode":\s*10010\b/,
-};
-
 export function isIpRefusal(venue: string, message: string): boolean {
-  return IP_REFUSAL[venue]?.test(message) ?? false;
+  return venueAdapter(venue)?.errors.ipRefusal?.test(message) ?? false;
 }
 
 /**
@@ -73,11 +70,12 @@ export function classifyExchangeError(err: unknown, venue: string, mutating: boo
   const make = (kind: GatewayErrorKind) => new GatewayError(kind, venue, cls, `${venue} ${cls}: ${message}`);
   if (isIpRefusal(venue, message)) return new GatewayError('auth', venue, cls, `${venue} ${cls}: ${message}`, true);
   if (err instanceof AuthenticationError || err instanceof PermissionDenied || err instanceof AccountSuspended) return make('auth');
-  // ccxt reads binance's -2015 after an earlier success as a temporary ban (DDoSProtection), but it is
-  // also exactly what a revoked key answers. Stopping is the safe reading: an operator resumes.
-  if (venue === 'binance' && /"code":\s*-2015\b/.test(message)) return make('auth');
+  // A venue answer that means the key whatever class ccxt gave it (binance -2015, which ccxt reads as a
+  // temporary ban after an earlier success, is also exactly what a revoked key answers).
+  if (venueAdapter(venue)?.errors.keyRefusal?.test(message)) return make('auth');
   // The venue's own refusal of this request, before doing anything with it: its window had
-  // passed (binance -1021, okx 50102, bybit 10002), or the rate limit. Nothing took effect.
+  // passed (each venue's requestWindowCode: binance -1021, okx 50102, bybit 10002, all InvalidNonce
+  // in ccxt), or the rate limit. Nothing took effect.
   if (err instanceof InvalidNonce || err instanceof RateLimitExceeded || err instanceof DDoSProtection) return make('retryable');
   if (err instanceof NetworkError) return make(mutating ? 'unknown_outcome' : 'retryable');
   if (err instanceof DuplicateOrderId) return make('unknown_outcome');

@@ -4,6 +4,7 @@ import { DEAD_MANS_SWITCH, type DeadMansSwitchArm } from '../../domain/dead-mans
 import type { Balance, MarketRules, OpenOrder, OrderIntent, Quote } from '../../domain/market';
 import { classifyExchangeError, GatewayError } from './errors';
 import { readKeyPermissions, type VenueKeyPermissions } from './permissions';
+import { VENUES, type VenueAdapter } from './venues';
 
 export interface AccountState {
   quotes: Record<string, Quote>;
@@ -39,15 +40,19 @@ function toOpenOrder(o: Order): OpenOrder {
 /**
  * One exchange account seen through ccxt, by concern: markets, account state,
  * orders, key permissions. ccxt already unifies the venues; what differs (how
- * to find an order by client id, okx's missing cancel-all, permission formats)
- * is handled here. There is deliberately no withdrawal or transfer method: the
- * desk must never be able to move funds.
+ * to find an order by client id, okx's missing cancel-all, permission formats,
+ * the dead man's switch call) is the venue's module in venues/. There is
+ * deliberately no withdrawal or transfer method: the desk must never be able to move funds.
  */
 export class ExchangeGateway {
+  private readonly quirks: VenueAdapter;
+
   constructor(
     private readonly exchange: Exchange,
     readonly venue: ExchangeId,
-  ) {}
+  ) {
+    this.quirks = VENUES[venue];
+  }
 
   private async call<T>(mutating: boolean, fn: () => Promise<T>): Promise<T> {
     // Markets first, as a read: a failure there has sent nothing that could change state.
@@ -115,26 +120,9 @@ export class ExchangeGateway {
   /** The order this client id names, open or not, or undefined if the venue never saw it. */
   async findByClientOrderId(symbol: string, clientOrderId: string): Promise<OpenOrder | undefined> {
     return this.call(false, async () => {
-      if (this.venue === 'bybit') return this.findBybitOrderByLinkId(symbol, clientOrderId);
-      const params = this.venue === 'binance' ? { origClientOrderId: clientOrderId } : { clOrdId: clientOrderId };
-      try {
-        // ccxt looks the order up by the client id in params when the exchange id is absent.
-        return toOpenOrder(await this.exchange.fetchOrder(undefined as unknown as string, symbol, params));
-      } catch (err) {
-        if (err instanceof OrderNotFound) return undefined;
-        throw err;
-      }
+      const found = await this.quirks.findByClientOrderId(this.exchange, symbol, clientOrderId);
+      return found ? toOpenOrder(found) : undefined;
     });
-  }
-
-  /** bybit's order/realtime answers by orderLinkId for open and recent closed orders; ccxt's fetchOrder needs an order id. */
-  private async findBybitOrderByLinkId(symbol: string, orderLinkId: string): Promise<OpenOrder | undefined> {
-    await this.exchange.loadMarkets();
-    const market = this.exchange.market(symbol);
-    const realtime = (this.exchange as unknown as Record<string, (p: Record<string, string>) => Promise<unknown>>).privateGetV5OrderRealtime!;
-    const response = (await realtime.call(this.exchange, { category: 'spot', symbol: market.id ?? symbol, orderLinkId })) as { result?: { list?: unknown[] } };
-    const found = response.result?.list?.[0];
-    return found ? toOpenOrder(this.exchange.parseOrder(found as Record<string, unknown>, market)) : undefined;
   }
 
   /**
@@ -189,7 +177,7 @@ export class ExchangeGateway {
   async ordersOnSymbols(symbols: string[], sinceMs: number, limit = 50): Promise<{ open: OpenOrder[]; recent: OpenOrder[] }> {
     const [open, recent] = await Promise.all([
       this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchOpenOrders(s, undefined, limit)))),
-      this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchClosedOrders(s, sinceMs, limit, this.venue === 'bybit' ? { acknowledged: true } : {})))),
+      this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchClosedOrders(s, sinceMs, limit, this.quirks.closedOrdersParams)))),
     ]);
     return { open: open.flat().map(toOpenOrder), recent: recent.flat().map(toOpenOrder) };
   }
@@ -208,14 +196,14 @@ export class ExchangeGateway {
   /**
    * Cancels every open order on these symbols and returns what it cancelled.
    * Venues page their open-order lists (bybit returns 20 by default), so it
-   * repeats until a fetch comes back empty. okx has no cancel-all in ccxt: one by one.
+   * repeats until a fetch comes back empty. A venue without a cancel-all in ccxt (okx): one by one.
    */
   async cancelAll(symbols: string[], maxRounds = 20): Promise<OpenOrder[]> {
     const cancelled = new Map<string, OpenOrder>();
     for (let round = 0; round < maxRounds; round++) {
       const open = (await this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchOpenOrders(s, undefined, 50))))).flat().map(toOpenOrder);
       if (!open.length) return [...cancelled.values()];
-      if (this.venue !== 'okx' && this.exchange.has['cancelAllOrders']) {
+      if (this.quirks.cancelAll === 'per-symbol' && this.exchange.has['cancelAllOrders']) {
         await this.call(false, () => Promise.all([...new Set(open.map((o) => o.symbol))].map((s) => this.exchange.cancelAllOrders(s))));
       } else {
         await Promise.all(open.map((o) => this.cancelOrder(o.id, o.symbol)));
@@ -229,16 +217,18 @@ export class ExchangeGateway {
    * Arms (or re-arms) the venue's own dead man's switch for this account: unless armed again
    * within `seconds`, the venue cancels every open order itself. 0 disarms. A venue without one
    * for spot answers armed: false and the reason (domain/dead-mans-switch.ts); only a failed
-   * request throws. Through ccxt's implicit method, so the same wire call reaches okx or the simulator.
+   * request throws. The call is the venue's module's, through ccxt's implicit method, so the same
+   * wire call reaches the venue or the simulator.
    */
   async armDeadMansSwitch(seconds: number): Promise<DeadMansSwitchArm> {
     const support = DEAD_MANS_SWITCH[this.venue];
     if (!support.supported) return { armed: false, venue: this.venue, reason: support.reason };
-    const api = (this.exchange as unknown as Record<string, ((p: Record<string, string>) => Promise<unknown>) | undefined>).privatePostTradeCancelAllAfter;
-    if (!api) return { armed: false, venue: this.venue, reason: `this ccxt client has no cancel-all-after for ${this.venue}` };
+    const dms = this.quirks.deadMansSwitch;
+    const arm = dms?.request(this.exchange);
+    if (!dms || !arm) return { armed: false, venue: this.venue, reason: `this ccxt client has no cancel-all-after for ${this.venue}` };
     // Re-arming is idempotent: a lost answer is retried, never an unknown outcome.
-    const response = (await this.call(false, () => api.call(this.exchange, { timeOut: String(seconds) }))) as { data?: Array<{ triggerTime?: unknown }> };
-    const triggerMs = Number(response.data?.[0]?.triggerTime);
+    const response = await this.call(false, () => arm(seconds));
+    const triggerMs = dms.triggerMs(response);
     if (Number.isFinite(triggerMs) && triggerMs > 0) return { armed: true, venue: this.venue, triggerAt: new Date(triggerMs).toISOString() };
     return { armed: false, venue: this.venue, reason: seconds === 0 ? 'disarmed' : `${this.venue} answered no trigger time` };
   }
