@@ -202,6 +202,7 @@ const RECORDED: Record<ExchangeId, Recorded> = {
       { name: '50110 IP not whitelisted', answer: [401, { msg: "Your IP 203.0.113.9 is not included in your API key's IP whitelist.", code: '50110', data: [] }], ccxtClass: PermissionDenied, kind: 'auth', ipRefused: true },
       { name: '50111 unknown key', answer: [401, { msg: 'Invalid OK-ACCESS-KEY', code: '50111', data: [] }], ccxtClass: AuthenticationError, kind: 'auth', ipRefused: false },
       { name: '50102 request window passed', answer: [401, { msg: 'Request timestamp expired.', code: '50102', data: [] }], ccxtClass: InvalidNonce, kind: 'retryable', ipRefused: false },
+      { name: '50120 key without the permission', answer: [401, { msg: "API key doesn't have permission to use this function", code: '50120', data: [] }], ccxtClass: ExchangeError, kind: 'auth', ipRefused: false },
     ],
   },
   bybit: {

@@ -57,7 +57,9 @@ export const okxAdapter: VenueAdapter = {
 
   errors: {
     ipRefusal: /"code":\s*"50110"/,
-    keyRefusal: null,
+    // "API key doesn't have permission": ccxt maps it to nothing (a plain ExchangeError, read as retryable or an
+    // unknown outcome), so a read-only trading key would never stop the session as binance's -2015 and bybit's 10005 do.
+    keyRefusal: /"code":\s*"50120"/,
     requestWindowCode: '50102',
   },
 
