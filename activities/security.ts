@@ -10,7 +10,7 @@ import type { GatewayProvider } from '../adapters/exchange/provider';
 import { keyFingerprint } from '../adapters/secrets/fingerprint';
 import type { SecretDates } from '../adapters/secrets/rotation';
 import { SecretNotFoundError, type ExchangeCredentials, type KeyPurpose, type SecretsStore, type VersionStage } from '../adapters/secrets/types';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { auditKeys, hasCritical, type Finding, type KeyPermissions } from '../domain/key-audit';
 import { credentialInfo, type CredentialInfo } from './credentials';
 import type { ActivityDeps } from './deps';

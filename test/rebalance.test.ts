@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RiskConfig, type ExchangeId } from '../config/schema';
+import { RiskConfig } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
 import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate } from '../workflows/rebalance';
 import { statusQuery, type SessionInput } from '../workflows/trading-session';

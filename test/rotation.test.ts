@@ -10,7 +10,7 @@ import { keyFingerprint } from '../adapters/secrets/fingerprint';
 import { AwsSecretRotator } from '../adapters/secrets/rotation';
 import { AwsSecretSource } from '../adapters/secrets/sources';
 import { CachedSecretsStore } from '../adapters/secrets/store';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import type { Alert } from '../domain/severity';
 import {
   oldKeyRevokedUpdate,

@@ -5,7 +5,7 @@
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CredentialInfo, DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 
 export interface InventoryInput {
   accounts: Array<{ exchange: ExchangeId; account: string; purposes: Array<'trading' | 'monitoring'> }>;

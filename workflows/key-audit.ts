@@ -8,7 +8,7 @@
  */
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { keyAuditResultMessage, UNAUTHORIZED_ACCESS_FINDINGS, type Finding } from '../domain/key-audit';
 import { makeAlert } from '../domain/severity';
 import { keyAuditResultSignal } from './session-signals';

@@ -20,7 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { valuePortfolio } from '../domain/portfolio';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
 import { rebalanceNeed, DEFAULT_TIERS, type Tiers } from '../domain/wallet-tiers';

@@ -30,7 +30,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { venueDisplayName, type Finding } from '../domain/key-audit';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
 

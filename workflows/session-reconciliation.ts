@@ -5,8 +5,7 @@
  */
 import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
-import type { MarketSnapshot } from '../domain/market';
+import type { ExchangeId, MarketSnapshot } from '../domain/market';
 import { ORDER_RETRY_INTERVAL_MS } from '../domain/order-timing';
 import {
   applyResolutions,

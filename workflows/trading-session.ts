@@ -31,7 +31,6 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId, RiskConfig } from '../config/schema';
 import {
   initialBreaker,
   isOpen,
@@ -49,10 +48,10 @@ import { clientOrderId } from '../domain/client-order-id';
 import { DEAD_MANS_SWITCH, deadMansSwitchSeconds, shouldRearm } from '../domain/dead-mans-switch';
 import { KeyAuditResultMessage, keyAuditHaltIncident, keyAuditResultMessage } from '../domain/key-audit';
 import { mayObserve, mayPlace, mayStartRebalance } from '../domain/trading-state';
-import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
+import type { ExchangeId, Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../domain/order-timing';
 import { valuePortfolio } from '../domain/portfolio';
-import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskState } from '../domain/risk';
+import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskLimits, type RiskState } from '../domain/risk';
 import { makeAlert, type AlertName, type AlertSeverity, type IncidentSeverity } from '../domain/severity';
 import { runStrategy, type StrategyConfig, type StrategyState } from '../domain/strategy';
 import { rebalanceWorkflow, rebalanceWorkflowId, type RebalanceInput } from './rebalance';
@@ -158,7 +157,7 @@ export interface SessionInput {
   account: string;
   symbols: string[];
   strategy: StrategyConfig;
-  risk: RiskConfig;
+  risk: RiskLimits;
   tickSeconds?: number;
   /** Consecutive retryable failures that trip the breaker. */
   failureThreshold?: number;

@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { collectKeyAudit, type KeyAuditResult } from '../../activities/security';
 import { stageExchangeSecret } from '../../adapters/secrets/rotation';
 import { exchangeSecretName, type KeyPurpose } from '../../adapters/secrets/types';
-import { EXCHANGE_IDS, type ExchangeId } from '../../config/schema';
+import { EXCHANGE_IDS, type ExchangeId } from '../../domain/market';
 import { formatFindings, hasCritical } from '../../domain/key-audit';
 import type { PreflightItem } from '../../domain/preflight';
 import { applySchedules, describeSchedules } from '../../workers/schedules';

@@ -1,4 +1,5 @@
-import { RiskConfig, type ExchangeId } from '../../config/schema';
+import { RiskConfig } from '../../config/schema';
+import type { ExchangeId } from '../../domain/market';
 import { startSession } from '../../workers/sessions';
 import { statusQuery } from '../../workflows/trading-session';
 import { benchEnv, round } from './env';
