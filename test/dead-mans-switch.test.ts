@@ -6,7 +6,7 @@ import { startProvisionedDevServer, type DevServer } from '../adapters/temporal-
 import { RiskConfig } from '../config/schema';
 import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
-import { statusQuery, type SessionInput, type SessionStatus } from '../workflows/trading-session';
+import { statusQuery, type SessionInput, type SessionStatus } from '../contracts/session';
 import { tempDir } from './helpers/audit';
 import { ExchangeHarness } from './helpers/exchange';
 import { waitFor } from './helpers/wait';

@@ -16,7 +16,7 @@ import { killSwitch } from '../operator/kill-switch';
 import { formatKillSwitch } from '../operator/telegram/format';
 import { startSession } from '../workers/sessions';
 import { createDeskWorker } from '../workers/worker';
-import { statusQuery, type SessionInput } from '../workflows/trading-session';
+import { statusQuery, type SessionInput } from '../contracts/session';
 import { tempDir } from './helpers/audit';
 import { ExchangeHarness } from './helpers/exchange';
 import { temporalHarness, workflowBundle, type TemporalHarness } from './helpers/temporal';

@@ -12,7 +12,7 @@ import type { ExchangeId } from '../domain/market';
 import { clientOrderId } from '../domain/client-order-id';
 import type { Alert } from '../domain/severity';
 import { startSession } from '../workers/sessions';
-import { statusQuery, stopUpdate, type SessionInput } from '../workflows/trading-session';
+import { statusQuery, stopUpdate, type SessionInput } from '../contracts/session';
 import { eventsOf } from './helpers/audit-read';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { clientFor } from './helpers/simulator';

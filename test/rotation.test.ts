@@ -15,13 +15,11 @@ import type { Alert } from '../domain/severity';
 import {
   oldKeyRevokedUpdate,
   pendingStoredUpdate,
-  rotateCredentialWorkflow,
-  rotationCheckWorkflow,
-  rotationDue,
   rotationStatusQuery,
   type RotateInput,
   type RotationState,
-} from '../workflows/rotation';
+} from '../contracts/rotation';
+import { rotateCredentialWorkflow, rotationCheckWorkflow, rotationDue } from '../workflows/rotation';
 import { eventsOf } from './helpers/audit-read';
 import { tempDir } from './helpers/audit';
 import { daysAgo, plusDays, testClock, testNowMs } from './helpers/clock';

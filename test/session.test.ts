@@ -4,7 +4,7 @@ import type { GatewayProvider } from '../adapters/exchange/provider';
 import { RiskConfig } from '../config/schema';
 import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
-import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../workflows/trading-session';
+import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../contracts/session';
 import { historyText, scheduledActivityInputs } from './helpers/history';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';

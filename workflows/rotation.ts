@@ -13,14 +13,13 @@
  *   5. let every worker's secrets cache expire, then ask the operator to revoke the
  *      OLD key at the venue and wait for `oldKeyRevoked`.
  * Every step is a `config_change` audit event; nothing here ever sees a key, only fingerprints.
+ * Its input, status, messages and workflow id are contracts/rotation.ts's.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineUpdate,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -30,86 +29,26 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../domain/market';
-import { venueDisplayName, type Finding } from '../domain/key-audit';
+import { venueDisplayName } from '../domain/key-audit';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
-
-/** Which of an account's keys (workflows import no adapters, so the secrets store's type is restated). */
-export type KeyPurpose = 'trading' | 'monitoring';
+import {
+  oldKeyRevokedUpdate,
+  pendingStoredUpdate,
+  rotateWorkflowId,
+  rotationStatusQuery,
+  type CredentialCheck,
+  type KeyPurpose,
+  type OperatorAck,
+  type RotateInput,
+  type RotationCheckInput,
+  type RotationCheckReport,
+  type RotationState,
+  type RotationStatus,
+} from '../contracts/rotation';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ROTATION_DAYS = 90;
 const PURPOSES: KeyPurpose[] = ['trading', 'monitoring'];
-
-// ---- messages (clients import these) ---------------------------------------------
-
-export type RotationStatus =
-  | 'awaiting_pending'
-  | 'auditing'
-  | 'promoting'
-  | 'verifying'
-  | 'settling'
-  | 'awaiting_revocation'
-  | 'completed'
-  | 'rejected'
-  | 'rolled_back'
-  | 'timed_out'
-  | 'revocation_unconfirmed';
-
-export interface RotationState {
-  id: string;
-  exchange: ExchangeId;
-  account: string;
-  purpose: KeyPurpose;
-  status: RotationStatus;
-  startedAt: string;
-  /** Why this rotation runs (due date, incident). */
-  reason: string;
-  /** Fingerprints (see keyFingerprint), never keys. */
-  currentKey?: string;
-  pendingKey?: string;
-  stagedBy?: string;
-  revokedBy?: string;
-  /** The staged key's audit. */
-  findings: Finding[];
-  /** How it ended, in words. */
-  outcome?: string;
-}
-
-export interface OperatorAck {
-  /** The operator's id (`tg:<id>` or `cli:<user>`). */
-  by: string;
-}
-
-export const pendingStoredUpdate = defineUpdate<RotationState, [OperatorAck]>('pendingStored');
-export const oldKeyRevokedUpdate = defineUpdate<RotationState, [OperatorAck]>('oldKeyRevoked');
-export const rotationStatusQuery = defineQuery<RotationState>('rotationStatus');
-
-export const rotateWorkflowId = (exchange: string, account: string, purpose: KeyPurpose) => `rotate/${exchange}/${account}/${purpose}`;
-
-export interface RotateTimings {
-  /** Seconds. Staging a key is a WARNING chore: remind daily, escalate after 3 days, give up after 7. */
-  reminderEverySeconds?: number;
-  escalateAfterSeconds?: number;
-  giveUpAfterSeconds?: number;
-  /** Seconds. A live old key is a risk: remind hourly, escalate after 4 h, give up after 24 h. */
-  revokeReminderEverySeconds?: number;
-  revokeEscalateAfterSeconds?: number;
-  revokeGiveUpAfterSeconds?: number;
-  /** The workers' secrets cache TTL: revoking the old key before it expires would fail sessions still holding it. */
-  cacheTtlSeconds?: number;
-}
-
-export interface RotateInput extends RotateTimings {
-  exchange: ExchangeId;
-  account: string;
-  purpose: KeyPurpose;
-  /** Symbols the verification snapshot reads (the account's configured ones). */
-  symbols?: string[];
-  /** Operator ids allowed to confirm; empty means any named operator. */
-  operators?: string[];
-  reason?: string;
-}
 
 // ---- the pure rule ----------------------------------------------------------------
 
@@ -336,33 +275,6 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
 }
 
 // ---- rotationCheckWorkflow ----------------------------------------------------------
-
-export interface RotationCheckInput {
-  /** Accounts to check (with the symbols a rotation's verification reads); absent, the worker's configured accounts. */
-  accounts?: Array<{ exchange: ExchangeId; account: string; symbols?: string[] }>;
-  intervalDays?: number;
-  operators?: string[];
-  /** Passed to every rotation this starts. */
-  rotate?: RotateTimings;
-}
-
-export interface CredentialCheck {
-  exchange: ExchangeId;
-  account: string;
-  purpose: KeyPurpose;
-  keyFingerprint?: string;
-  createdAt?: string;
-  dueAt?: string;
-  ageDays?: number;
-  due: boolean;
-  rotation?: { workflowId: string; state: 'started' | 'already_running' };
-  error?: string;
-}
-
-export interface RotationCheckReport {
-  intervalDays: number;
-  checked: CredentialCheck[];
-}
 
 export async function rotationCheckWorkflow(input: RotationCheckInput = {}): Promise<RotationCheckReport> {
   const { workflowId } = workflowInfo();

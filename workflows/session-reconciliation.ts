@@ -20,35 +20,7 @@ import {
   type UnknownOrderPolicy,
 } from '../domain/reconciliation';
 import type { AlertName } from '../domain/severity';
-
-export interface ReconciliationStatus {
-  /** ok: the venue matches the session's intent; pending: waiting to run or for an answer; failed: could not complete. */
-  state: 'ok' | 'pending' | 'failed';
-  /** What asked for the last reconciliation (session start, continue-as-new, failover, unknown outcome). */
-  trigger?: string;
-  at?: string;
-  /** Why the session does not trade, while it does not. */
-  reason?: string;
-  policy: UnknownOrderPolicy;
-  /** Unknown desk orders kept and managed as the session's own (client order ids). */
-  adopted: string[];
-  /** Unknown desk orders cancelled. */
-  cancelled: string[];
-  /** Intended orders whose outcome is still unknown. */
-  unknown: string[];
-  /** Open orders without a desk id (manual orders), left alone. */
-  foreign: string[];
-  runs: number;
-}
-
-/** What continue-as-new carries: bounded lists (domain/reconciliation.ts). */
-export interface ReconciliationCarried {
-  intended: IntendedOrder[];
-  handled: string[];
-  adopted: string[];
-  cancelled: string[];
-  runs: number;
-}
+import type { ReconciliationCarried, ReconciliationStatus } from '../contracts/session';
 
 /** Reads are quick and few: a venue that cannot answer three times leaves reconciliation failed until the next tick. */
 const venue = proxyActivities<DeskActivities>({

@@ -10,7 +10,7 @@ import { formatFindings, hasCritical } from '../../domain/key-audit';
 import type { PreflightItem } from '../../domain/preflight';
 import { applySchedules, describeSchedules } from '../../workers/schedules';
 import { connectClient } from '../../clients/connect';
-import { oldKeyRevokedUpdate, pendingStoredUpdate, rotateWorkflowId, type RotationState } from '../../workflows/rotation';
+import { oldKeyRevokedUpdate, pendingStoredUpdate, rotateWorkflowId, type RotationState } from '../../contracts/rotation';
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { createPreflightDeps, loadConfigForPreflight, openSecurityIo, runPreflight } from '../../workers/preflight';

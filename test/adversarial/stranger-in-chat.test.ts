@@ -14,7 +14,7 @@ import type { ExchangeId } from '../../domain/market';
 import type { Alert } from '../../domain/severity';
 import { createOperatorBot, type OperatorBot } from '../../operator/telegram/bot';
 import { startSession } from '../../workers/sessions';
-import { statusQuery, type SessionInput, type SessionStatus } from '../../workflows/trading-session';
+import { statusQuery, type SessionInput, type SessionStatus } from '../../contracts/session';
 import { eventsOf } from '../helpers/audit-read';
 import { ExchangeHarness, VENUE_IDS } from '../helpers/exchange';
 import { startFakeTelegram, textUpdate, type FakeTelegram } from '../helpers/fake-telegram';
