@@ -14,10 +14,11 @@ import { keyAuditResultMessage, UNAUTHORIZED_ACCESS_FINDINGS, type Finding } fro
 import { makeAlert } from '../domain/severity';
 import type { AccountAudit, KeyAuditReport, KeyAuditWorkflowInput } from '../contracts/key-audit';
 import { keyAuditResultSignal, sessionWorkflowId } from '../contracts/session';
+import { FAILURE } from '../contracts/failures';
 
 const ACT: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['SecretFormatError', 'SecretNotFoundError', 'ExchangeAuth', 'ExchangeRejected'] },
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound, FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 };
 const acts = proxyActivities<DeskActivities>(ACT);
 

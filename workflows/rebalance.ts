@@ -24,8 +24,9 @@ import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severit
 import { rebalanceNeed, DEFAULT_TIERS } from '../domain/wallet-tiers';
 import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate, type RebalanceInput, type RebalanceSummary, type TransferConfirmation } from '../contracts/rebalance';
 import { rebalanceDoneSignal } from '../contracts/session';
+import { FAILURE } from '../contracts/failures';
 
-const exchange = proxyActivities<DeskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth'] } });
+const exchange = proxyActivities<DeskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth] } });
 const records = proxyActivities<DeskActivities>({ startToCloseTimeout: '15 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
 
 export async function rebalanceWorkflow(input: RebalanceInput): Promise<RebalanceSummary> {

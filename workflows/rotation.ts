@@ -45,6 +45,7 @@ import {
   type RotationState,
   type RotationStatus,
 } from '../contracts/rotation';
+import { FAILURE } from '../contracts/failures';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ROTATION_DAYS = 90;
@@ -75,12 +76,12 @@ const ACT: ActivityOptions = {
     initialInterval: '1 second',
     maximumInterval: '30 seconds',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: ['SecretFormatError', 'SecretNotFoundError', 'RotationStateError', 'RotationUnavailable', 'ExchangeAuth', 'ExchangeRejected'],
+    nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound, FAILURE.rotationState, FAILURE.rotationUnavailable, FAILURE.exchangeAuth, FAILURE.exchangeRejected],
   },
 };
 const acts = proxyActivities<DeskActivities>(ACT);
 /** A verification that fails a few times means the new key does not work: roll back rather than wait. */
-const VERIFY: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] } };
+const VERIFY: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] } };
 
 function reasonOf(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -184,7 +185,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
 
   // ---- 1. the current key, and the operator's chore ---------------------------------
   const current = await acts.describeRotation.executeWithOptions({ ...ACT, summary: `Read ${cred} key metadata` }, [{ exchange, account, purpose }]);
-  if (!current) throw ApplicationFailure.create({ type: 'SecretNotFoundError', message: `no ${purpose} secret is stored for ${exchange}/${account}: nothing to rotate`, nonRetryable: true });
+  if (!current) throw ApplicationFailure.create({ type: FAILURE.secretNotFound, message: `no ${purpose} secret is stored for ${exchange}/${account}: nothing to rotate`, nonRetryable: true });
   st.currentKey = current.keyFingerprint;
   await audit('started', `${st.reason}; current key ${current.keyFingerprint} created ${current.createdAt}`);
 

@@ -21,11 +21,12 @@ import {
 } from '../domain/reconciliation';
 import type { AlertName } from '../domain/severity';
 import type { ReconciliationCarried, ReconciliationStatus } from '../contracts/session';
+import { FAILURE } from '../contracts/failures';
 
 /** Reads are quick and few: a venue that cannot answer three times leaves reconciliation failed until the next tick. */
 const venue = proxyActivities<DeskActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: ['ExchangeAuth'] },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth] },
 });
 
 /** Recently closed orders looked at: a day covers any order an earlier run of this session could have lost. */

@@ -52,6 +52,7 @@ import { valuePortfolio } from '../domain/portfolio';
 import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder } from '../domain/risk';
 import { makeAlert, type AlertName, type AlertSeverity, type IncidentSeverity } from '../domain/severity';
 import { runStrategy } from '../domain/strategy';
+import { FAILURE } from '../contracts/failures';
 import { rebalanceWorkflowId } from '../contracts/rebalance';
 import {
   forceOpenUpdate,
@@ -80,7 +81,7 @@ import { sessionReconciler } from './session-reconciliation';
 /** Exchange calls fail fast so a dead worker's task moves to the standby within seconds. */
 const exchange = proxyActivities<DeskActivities>({
   startToCloseTimeout: '5 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 });
 /**
  * Placement retries until the outcome is known: each retry looks the client order id up first, and
@@ -90,7 +91,7 @@ const exchange = proxyActivities<DeskActivities>({
 export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: ORDER_START_TO_CLOSE_MS,
   heartbeatTimeout: ORDER_HEARTBEAT_TIMEOUT_MS,
-  retry: { initialInterval: ORDER_RETRY_INTERVAL_MS, backoffCoefficient: 1.5, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+  retry: { initialInterval: ORDER_RETRY_INTERVAL_MS, backoffCoefficient: 1.5, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 };
 const orders = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
 /** Audit writes are retried durably. */
@@ -464,7 +465,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       const why = audit.findings.filter((f) => f.severity === 'CRITICAL').map((f) => f.message).join('; ');
       await alert('key_audit_finding', `${session} refused to start: ${why}`, 'CRITICAL');
       await condition(() => pendingAlerts.size === 0, '1 minute');
-      throw ApplicationFailure.nonRetryable(`session ${session} refused to start: ${why}`, 'KeyAuditCritical');
+      throw ApplicationFailure.nonRetryable(`session ${session} refused to start: ${why}`, FAILURE.keyAuditCritical);
     }
     s.keyAudit = recordKeyAudit(s.keyAudit, keyAuditResultMessage(`${session}/${firstExecutionRunId}/start-audit`, nowIso(), audit.findings));
   }
@@ -512,7 +513,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       snapshot = cancelsConfirmed === confirmedBefore ? read : { ...read, openOrders: [] };
     } catch (err) {
       const type = failureType(err);
-      s.breaker = recordFailure(s.breaker, type === 'ExchangeAuth' ? 'auth' : 'retryable', nowIso(), input.failureThreshold);
+      s.breaker = recordFailure(s.breaker, type === FAILURE.exchangeAuth ? 'auth' : 'retryable', nowIso(), input.failureThreshold);
       if (isOpen(s.breaker)) await tripBreakerNow();
       return;
     }
@@ -604,12 +605,12 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         // A stop called this placement off; its second sweep cancels whatever the venue still took.
         if (stopRequested && isCancellation(err)) return;
         const type = failureType(err);
-        if (type === 'ExchangeAuth') {
+        if (type === FAILURE.exchangeAuth) {
           s.breaker = recordFailure(s.breaker, 'auth', nowIso());
           await tripBreakerNow();
           return;
         }
-        if (type === 'ExchangeRejected') {
+        if (type === FAILURE.exchangeRejected) {
           lastRefusals.push(`${intent.side} ${intent.amount} ${intent.symbol}: rejected by ${input.exchange}`);
           continue;
         }
