@@ -39,6 +39,7 @@ describe('domain purity', () => {
       'risk.ts',
       'severity.ts',
       'strategy.ts',
+      'trading-state.ts',
       'wallet-tiers.ts',
     ]);
   });
