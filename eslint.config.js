@@ -8,24 +8,28 @@ import tseslint from 'typescript-eslint';
  * Top-level folders, each with the folders it may import values from. The
  * order is a layering (each folder lists only folders above it in this
  * table), so no value-import cycle between folders can exist. Type-only
- * imports (`import type`, `export type`) are free: they vanish at build time.
+ * imports (`import type`, `export type`) are free: they vanish at build time
+ * (except where EXTRA below says otherwise).
  */
 const LAYERS = {
   domain: [],
+  // Each procedure's messages, input, status and ids: what workflows and their callers share.
+  contracts: ['domain'],
   config: ['domain'],
   adapters: ['domain', 'config'],
-  // Sandboxed and replayed: pure domain rules only (config/load reads files).
-  workflows: ['domain'],
-  activities: ['domain', 'config', 'adapters', 'workflows'],
+  // Sandboxed and replayed: pure domain rules and the contracts only (config/load reads files).
+  workflows: ['domain', 'contracts'],
+  activities: ['domain', 'contracts', 'config', 'adapters'],
   // Client-side Temporal controls: what the CLI and the bot use, never the worker.
-  clients: ['domain', 'config', 'adapters', 'workflows', 'activities'],
+  clients: ['domain', 'contracts', 'config', 'adapters', 'activities'],
   simulator: ['domain', 'config', 'adapters'],
-  workers: ['domain', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator'],
-  operator: ['domain', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers'],
+  // Workers start workflows by function and register them.
+  workers: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator'],
+  operator: ['domain', 'contracts', 'config', 'adapters', 'activities', 'clients', 'simulator', 'workers'],
   // bin/ (the CLI entry and its build) imports no test or script, so test/ and scripts/ may build the CLI.
-  bin: ['domain', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator'],
-  test: ['domain', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator', 'bin'],
-  scripts: ['domain', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator', 'bin', 'test'],
+  bin: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator'],
+  test: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator', 'bin'],
+  scripts: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator', 'bin', 'test'],
 };
 const FOLDERS = Object.keys(LAYERS);
 
@@ -35,12 +39,33 @@ const nodeBuiltins = {
   regex: `^(node:|(${builtinModules.map((m) => m.replaceAll('/', S)).join('|')})(${S}|$))`,
   message: 'workflows/ runs in the Temporal workflow sandbox: no Node builtins',
 };
-/** Per folder, what else is forbidden; `only` replaces the layer rule with a stricter one. */
+/**
+ * Per folder, what else is forbidden; `only` replaces the layer rule with a stricter one, a pattern
+ * with `types: true` refuses type-only imports too, and `noTypes` lists folders the folder may not
+ * import anything from, not even a type.
+ */
 const EXTRA = {
   // Pure rules run inside workflows: other domain files only (domain/ is flat),
   // plus zod, whose strategy params schemas live beside the strategies.
-  domain: { only: true, patterns: [{ regex: `^(?!\\.${S}[^${S}]+$|zod$)`, message: 'domain/ imports values only from domain/ (and zod): it is pure rules, run inside workflows' }] },
+  domain: { only: true, patterns: [{ regex: `^(?!\\.${S}[^${S}]+$|zod$)`, types: true, message: 'domain/ imports only from domain/ (and zod): it is pure rules, run inside workflows' }] },
+  // Loaded by clients (the CLI, the bot) and bundled into workflows: the define* functions and
+  // domain/ only, types included (contracts/ is flat).
+  contracts: {
+    only: true,
+    patterns: [
+      {
+        regex: `^(?!\\.${S}[^${S}]+$|\\.\\.${S}domain${S}[^${S}]+$|@temporalio${S}(workflow|common)$)`,
+        types: true,
+        message: 'contracts/ imports only @temporalio/workflow (or common), domain/ and other contracts, not even a type: clients load it and workflows bundle it',
+      },
+    ],
+  },
   workflows: { patterns: [nodeBuiltins] },
+  // What these need of a workflow is its contract (contracts/): its messages, types and ids, and
+  // its workflow type name for a start by name. Workflow code stays the worker's.
+  activities: { noTypes: ['workflows'] },
+  clients: { noTypes: ['workflows'] },
+  operator: { noTypes: ['workflows'] },
 };
 
 // Intra-repo imports are relative, so "which top folder" depends on the file's
@@ -51,18 +76,24 @@ const MAX_DEPTH = 6;
 function layerBlocks() {
   const blocks = [];
   for (const folder of FOLDERS) {
-    const forbidden = FOLDERS.filter((f) => f !== folder && !LAYERS[folder].includes(f));
+    const extra = EXTRA[folder] ?? {};
+    const noTypes = extra.noTypes ?? [];
+    const forbidden = FOLDERS.filter((f) => f !== folder && !LAYERS[folder].includes(f) && !noTypes.includes(f));
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
       const up = `\\.\\.${S}`.repeat(depth + 1);
       const files = [`${folder}/${'*/'.repeat(depth)}*.{ts,js}`];
-      const extra = EXTRA[folder] ?? { patterns: [] };
       const patterns = [
         ...(forbidden.length && !extra.only
           ? [{ regex: `^${up}(${forbidden.join('|')})(${S}|$)`, message: `${folder}/ may import values only from ${LAYERS[folder].join(', ') || 'itself'} (see LAYERS in eslint.config.js); a type-only import is fine` }]
           : []),
-        ...extra.patterns,
+        ...noTypes.map((f) => ({
+          regex: `^${up}${f}(${S}|$)`,
+          types: true,
+          message: `${folder}/ imports nothing from ${f}/, not even a type: take the workflow's messages, types, ids and type name from contracts/`,
+        })),
+        ...(extra.patterns ?? []),
       ];
-      const importRule = ['error', { patterns: patterns.map((p) => ({ ...p, allowTypeImports: true })) }];
+      const importRule = ['error', { patterns: patterns.map(({ types, ...p }) => ({ ...p, allowTypeImports: !types })) }];
       blocks.push({
         name: `warden/layers/${folder}/depth-${depth}`,
         files,

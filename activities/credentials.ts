@@ -1,5 +1,5 @@
 import { keyFingerprint } from '../adapters/secrets/fingerprint';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import type { ExchangeCredentials, KeyPurpose } from '../adapters/secrets/types';
 import type { ActivityDeps } from './deps';
 

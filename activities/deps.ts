@@ -1,7 +1,7 @@
 import type { AlertRouter } from '../adapters/alerts/router';
 import type { AuditEvent } from '../adapters/audit/events';
 import type { AuditRecorder } from '../adapters/audit/trail';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import type { EscalationEntry } from '../domain/severity';
 import type { ReportStore, SessionControl } from './session-control';
 import type { GatewayProvider } from '../adapters/exchange/provider';

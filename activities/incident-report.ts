@@ -1,6 +1,6 @@
 import { sanitize } from '../adapters/redact';
 import { INCIDENT_LEVELS } from '../domain/severity';
-import type { IncidentStatus } from '../workflows/incident';
+import type { IncidentStatus } from '../contracts/incident';
 
 const minutes = (a: string, b: string) => Math.max(0, Math.round((Date.parse(b) - Date.parse(a)) / 60_000));
 

@@ -1,7 +1,7 @@
 import { auditKeys, formatFinding } from '../domain/key-audit';
 import { describeEscalation, escalationContact, makeAlert } from '../domain/severity';
-import type { IncidentStatus } from '../workflows/incident';
-import type { ExchangeId } from '../config/schema';
+import type { IncidentStatus } from '../contracts/incident';
+import type { ExchangeId } from '../domain/market';
 import type { ActivityDeps } from './deps';
 import { renderIncidentReport } from './incident-report';
 

@@ -7,7 +7,7 @@
 import { GatewayError } from '../adapters/exchange/errors';
 import type { ExchangeGateway } from '../adapters/exchange/gateway';
 import type { GatewayProvider } from '../adapters/exchange/provider';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { makeAlert } from '../domain/severity';
 import type { ActivityDeps } from './deps';
 

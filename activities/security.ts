@@ -10,8 +10,9 @@ import type { GatewayProvider } from '../adapters/exchange/provider';
 import { keyFingerprint } from '../adapters/secrets/fingerprint';
 import type { SecretDates } from '../adapters/secrets/rotation';
 import { SecretNotFoundError, type ExchangeCredentials, type KeyPurpose, type SecretsStore, type VersionStage } from '../adapters/secrets/types';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { auditKeys, hasCritical, type Finding, type KeyPermissions } from '../domain/key-audit';
+import { FAILURE } from '../contracts/failures';
 import { credentialInfo, type CredentialInfo } from './credentials';
 import type { ActivityDeps } from './deps';
 
@@ -125,7 +126,7 @@ export function createSecurityActivities(deps: ActivityDeps) {
   const fail = (type: string, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
-  const rotator = () => deps.rotator ?? fail('RotationUnavailable', 'this worker has no secret rotator configured; it cannot stage or promote keys');
+  const rotator = () => deps.rotator ?? fail(FAILURE.rotationUnavailable, 'this worker has no secret rotator configured; it cannot stage or promote keys');
   const secretName = async (exchange: ExchangeId, account: string, purpose: KeyPurpose) =>
     (await deps.secrets.getExchangeCredentials(exchange, account, purpose)).secretName;
 
@@ -198,10 +199,10 @@ export function createSecurityActivities(deps: ActivityDeps) {
       const pending = await deps.secrets.getExchangeCredentials(input.exchange, input.account, input.purpose, 'AWSPENDING');
       const pendingFp = keyFingerprint(pending.apiKey);
       if (pendingFp !== input.auditedFingerprint) {
-        fail('RotationStateError', `the staged ${input.purpose} key of ${input.exchange}/${input.account} changed since it was audited (${input.auditedFingerprint} -> ${pendingFp})`);
+        fail(FAILURE.rotationState, `the staged ${input.purpose} key of ${input.exchange}/${input.account} changed since it was audited (${input.auditedFingerprint} -> ${pendingFp})`);
       }
       const promoted = await r.promote(name, { versionId: pending.versionId, keyFingerprint: pendingFp }).catch((err: Error) =>
-        err.name === 'RotationStateError' ? fail(err.name, err.message) : Promise.reject(err),
+        err.name === FAILURE.rotationState ? fail(err.name, err.message) : Promise.reject(err),
       );
       return { secretName: name, previousFingerprint: currentFp, newFingerprint: pendingFp, currentVersionId: promoted.currentVersionId, alreadyPromoted: false };
     },
@@ -214,7 +215,7 @@ export function createSecurityActivities(deps: ActivityDeps) {
       const current = await deps.secrets.getExchangeCredentials(input.exchange, input.account, input.purpose);
       // Idempotent: a retry after a rollback whose result was lost finds the old key already back.
       if (keyFingerprint(current.apiKey) === input.badFingerprint) {
-        await r.rollback(name).catch((err: Error) => (err.name === 'RotationStateError' ? fail(err.name, err.message) : Promise.reject(err)));
+        await r.rollback(name).catch((err: Error) => (err.name === FAILURE.rotationState ? fail(err.name, err.message) : Promise.reject(err)));
         deps.secrets.invalidate(name);
       }
       const restored = await deps.secrets.getExchangeCredentials(input.exchange, input.account, input.purpose);

@@ -1,5 +1,5 @@
-import type { IncidentSummary } from '../workflows/incident';
-import type { SessionStatus, StopReport } from '../workflows/trading-session';
+import type { IncidentSummary } from '../contracts/incident';
+import type { SessionStatus, StopReport } from '../contracts/session';
 
 /**
  * What activities may do to trading sessions (the incident runbook's containment

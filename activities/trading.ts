@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ExchangeId } from '../config/schema';
 import type { DeadMansSwitchArm } from '../domain/dead-mans-switch';
-import type { MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
+import type { ExchangeId, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { valuePortfolio } from '../domain/portfolio';
 import { GatewayError } from '../adapters/exchange/errors';
 import { nextAttemptDelayMs, sendDeadline } from '../domain/order-timing';

@@ -3,12 +3,12 @@
  * CLI). The Temporal implementation turns each call into an Update, Signal or
  * Query on the right workflows; channels only parse, authorize and format.
  */
-import type { RebalanceSummary } from '../workflows/rebalance';
-import type { SessionStatus, StopReport } from '../workflows/trading-session';
+import type { RebalanceSummary } from '../contracts/rebalance';
+import type { SessionStatus, StopReport } from '../contracts/session';
 
-export type { RebalanceSummary } from '../workflows/rebalance';
-export type { IncidentSummary } from '../workflows/incident';
-import type { IncidentSummary } from '../workflows/incident';
+export type { RebalanceSummary } from '../contracts/rebalance';
+export type { IncidentSummary } from '../contracts/incident';
+import type { IncidentSummary } from '../contracts/incident';
 
 export type OperatorChannel = 'telegram' | 'cli' | 'pagerduty';
 

@@ -9,13 +9,15 @@ import {
   recordFindingsUpdate,
   type Findings,
   incidentStatusQuery,
-  incidentWorkflow,
   incidentWorkflowId,
+  incidentWorkflowType,
   retriggerSignal,
   type IncidentInput,
   type IncidentStatus,
   type IncidentSummary,
-} from '../workflows/incident';
+  type IncidentWorkflow,
+  type Retrigger,
+} from '../contracts/incident';
 import type { Operator } from './desk-control';
 
 const summaryOf = (s: IncidentStatus): IncidentSummary => ({
@@ -40,7 +42,8 @@ export class IncidentControl {
 
   async open(input: Omit<IncidentInput, 'ackTimeoutSeconds'>, detail: string): Promise<string> {
     const workflowId = incidentWorkflowId(input.cause);
-    await this.client.workflow.signalWithStart(incidentWorkflow, {
+    // By type name: a client loads no workflow code (contracts/incident.ts holds the name and the signature).
+    await this.client.workflow.signalWithStart<IncidentWorkflow, [Retrigger]>(incidentWorkflowType, {
       taskQueue: this.config.temporal.taskQueue,
       workflowId,
       args: [{ ...input, ackTimeoutSeconds: this.config.incidents.ackTimeoutSeconds }],
@@ -94,7 +97,7 @@ export class IncidentControl {
 
   async list(): Promise<IncidentSummary[]> {
     const out: IncidentSummary[] = [];
-    for await (const wf of this.client.workflow.list({ query: `WorkflowType = 'incidentWorkflow' AND ExecutionStatus = 'Running'`, pageSize: 50 })) {
+    for await (const wf of this.client.workflow.list({ query: `WorkflowType = '${incidentWorkflowType}' AND ExecutionStatus = 'Running'`, pageSize: 50 })) {
       out.push(summaryOf(await this.client.workflow.getHandle(wf.workflowId, wf.runId).query(incidentStatusQuery)));
     }
     return out;

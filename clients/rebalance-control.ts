@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate, type RebalanceSummary } from '../workflows/rebalance';
+import { confirmTransferUpdate, rebalanceStatusQuery, rebalanceWorkflowType, rejectRebalanceUpdate, type RebalanceSummary } from '../contracts/rebalance';
 import type { Operator } from './desk-control';
 
 /** Operators' side of the rebalancing procedure: list, confirm a transfer, reject. */
@@ -8,7 +8,7 @@ export class RebalanceControl {
 
   async list(): Promise<RebalanceSummary[]> {
     const out: RebalanceSummary[] = [];
-    for await (const wf of this.client.workflow.list({ query: `WorkflowType = 'rebalanceWorkflow'`, pageSize: 20 })) {
+    for await (const wf of this.client.workflow.list({ query: `WorkflowType = '${rebalanceWorkflowType}'`, pageSize: 20 })) {
       out.push(await this.client.workflow.getHandle(wf.workflowId, wf.runId).query(rebalanceStatusQuery));
       if (out.length >= 20) break;
     }

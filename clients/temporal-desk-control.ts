@@ -2,7 +2,7 @@ import { clipReason } from '../domain/operator-input';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { WardenConfig } from '../config/schema';
-import { sessionWorkflowId, pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionStatus, type StopReport } from '../workflows/trading-session';
+import { sessionWorkflowId, sessionWorkflowType, pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionStatus, type StopReport } from '../contracts/session';
 import type { SessionControl } from '../activities/session-control';
 import { STOP_CONFIRM_WITHIN_MS, type DeskControl, type IncidentSummary, type Operator, type RebalanceSummary, type StopOutcome, type UnconfirmedStop } from './desk-control';
 import { IncidentControl } from './incident-control';
@@ -28,7 +28,7 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
   private async sessionIds(): Promise<string[]> {
     const ids = new Set(this.configuredSessionIds());
     try {
-      for await (const wf of this.client.workflow.list({ query: `WorkflowType = 'tradingSessionWorkflow' AND ExecutionStatus = 'Running'` })) ids.add(wf.workflowId);
+      for await (const wf of this.client.workflow.list({ query: `WorkflowType = '${sessionWorkflowType}' AND ExecutionStatus = 'Running'` })) ids.add(wf.workflowId);
     } catch {
       // Visibility unavailable: the configured sessions are still reached.
     }

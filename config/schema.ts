@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { EXCHANGE_IDS, type ExchangeId as VenueId } from '../domain/market';
 import { UNKNOWN_ORDER_POLICIES, FOREIGN_ORDER_POLICIES } from '../domain/reconciliation';
+import type { RiskLimits } from '../domain/risk';
 import { DEFAULT_ALERT_ROUTES, ROUTED_CHANNELS } from '../domain/severity';
 import { StrategyConfig } from '../domain/strategy';
 
-/** Venues Warden trades on; each has its own wire format in the simulator and gateway. */
-export const EXCHANGE_IDS = ['binance', 'okx', 'bybit'] as const;
+/** The venues (domain/market.ts's list) as a schema; the type is the domain's (adapters/exchange/ imports it from here). */
 export const ExchangeId = z.enum(EXCHANGE_IDS);
-export type ExchangeId = z.infer<typeof ExchangeId>;
+export type ExchangeId = VenueId;
 
 const percent = (what: string) =>
   z
@@ -74,7 +75,7 @@ export const ExchangeAccountConfig = z
   })
   .strict();
 
-/** The seed's limits (section 5, Risk Metrics) are the defaults. */
+/** The seed's limits (section 5, Risk Metrics) are the defaults; the shape is domain/risk.ts's RiskLimits. */
 export const RiskConfig = z
   .object({
     dailyLossLimitPct: percent('risk.dailyLossLimitPct').default(5),
@@ -312,6 +313,9 @@ export const WardenConfig = z
 export type WardenConfig = z.infer<typeof WardenConfig>;
 export type ExchangeAccountConfig = z.infer<typeof ExchangeAccountConfig>;
 export type RiskConfig = z.infer<typeof RiskConfig>;
+/** Compiles only while RiskConfig parses exactly domain/risk.ts's RiskLimits: a field added to one is added to the other. */
+export type RiskConfigIsRiskLimits = Holds<[RiskConfig] extends [RiskLimits] ? ([RiskLimits] extends [RiskConfig] ? true : false) : false>;
+type Holds<T extends true> = T;
 export type AwsConfig = z.infer<typeof AwsConfig>;
 export type PagerDutyConfig = z.infer<typeof PagerDutyConfig>;
 export type EmailConfig = z.infer<typeof EmailConfig>;

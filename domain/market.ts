@@ -3,7 +3,11 @@
  * and the risk engine reason about. Built by an activity from the gateway and
  * handed to workflows, so everything here is plain serialisable data.
  */
-import type { ExchangeId } from '../config/schema';
+
+/** Venues Warden trades on; each has its own wire format in the simulator and gateway. */
+export const EXCHANGE_IDS = ['binance', 'okx', 'bybit'] as const;
+/** A venue's id, as the config (config/schema.ts builds its `ExchangeId` schema on the list above) and the workflows name it. */
+export type ExchangeId = (typeof EXCHANGE_IDS)[number];
 
 /** A venue Warden trades on (the config's exchange id). */
 export type Venue = ExchangeId;

@@ -3,14 +3,33 @@
  * Portfolio checks decide whether the desk may keep trading at all; order
  * checks decide whether one intent may be placed. Time comes in as arguments.
  */
-import type { RiskConfig } from '../config/schema';
 import type { MarketSnapshot, OrderIntent } from './market';
 import { assetPrice, executionPrice, markPrice, symbolAssets, valuePortfolio } from './portfolio';
+import type { ForeignOrderPolicy, UnknownOrderPolicy } from './reconciliation';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 /** Everything is reported in USD; USDT stands in for it. */
 const USD = 'USDT';
+
+/**
+ * The desk's risk limits, as a session carries them. config/schema.ts's `RiskConfig` parses
+ * exactly this shape (bounds, and the seed's limits as defaults); tsc holds the two together.
+ */
+export interface RiskLimits {
+  dailyLossLimitPct: number;
+  maxDrawdownPct: number;
+  maxConcentrationPct: number;
+  maxLeverage: number;
+  marginHealthBufferPct: number;
+  lowBalanceUsd: number;
+  maxOrderUsd: number;
+  maxOrdersPerMinute: number;
+  /** Open orders under the desk's ids that a session never intended (issue #12): cancelled, or adopted and managed. */
+  unknownOrders: UnknownOrderPolicy;
+  /** Orders without a desk id on a traded account: an intrusion ('unauthorized', a SEV-1) or manual trading ('allowed'). */
+  foreignOrders: ForeignOrderPolicy;
+}
 
 export interface RiskState {
   /** UTC midnight (ISO) of the day the daily P&L is measured from. */
@@ -96,7 +115,7 @@ export interface RiskBreach {
   reason: string;
 }
 
-export type PortfolioLimits = Pick<RiskConfig, 'dailyLossLimitPct' | 'maxDrawdownPct' | 'maxLeverage' | 'marginHealthBufferPct'>;
+export type PortfolioLimits = Pick<RiskLimits, 'dailyLossLimitPct' | 'maxDrawdownPct' | 'maxLeverage' | 'marginHealthBufferPct'>;
 
 /**
  * Every portfolio limit that is breached. Reaching a loss or drawdown limit is a
@@ -147,7 +166,7 @@ export type OrderRule = 'invalid_order' | 'missing_price' | 'max_order_size' | '
 
 export type OrderCheck = { ok: true } | { ok: false; rule: OrderRule; reason: string };
 
-export type OrderLimits = Pick<RiskConfig, 'maxOrderUsd' | 'maxOrdersPerMinute' | 'maxConcentrationPct'>;
+export type OrderLimits = Pick<RiskLimits, 'maxOrderUsd' | 'maxOrdersPerMinute' | 'maxConcentrationPct'>;
 
 const refuse = (rule: OrderRule, reason: string): OrderCheck => ({ ok: false, rule, reason });
 const num = (n: number) => String(Number(n.toPrecision(10)));

@@ -24,28 +24,31 @@ import { LocalFileSecretRotator } from '../adapters/secrets/rotation';
 import { startProvisionedDevServer } from '../adapters/temporal-dev-server';
 import { TemporalDeskControl } from '../clients/temporal-desk-control';
 import { PROJECT_ROOT } from '../config/paths';
-import { RiskConfig, WardenConfig, type ExchangeId } from '../config/schema';
+import { RiskConfig, WardenConfig } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { clientOrderId } from '../domain/client-order-id';
 import { startSession } from '../workers/sessions';
 import { createDeskWorker } from '../workers/worker';
 import { credentialInventoryWorkflow } from '../workflows/credential-inventory';
 import { dailyReportWorkflow } from '../workflows/daily-report';
-import { deskStatusQuery, deskWorkflow, stopDeskUpdate } from '../workflows/desk';
+import { deskStatusQuery, stopDeskUpdate } from '../contracts/desk';
+import { deskWorkflow } from '../workflows/desk';
 import {
   acknowledgeUpdate,
   approveResumeUpdate,
   falsePositiveUpdate,
   incidentStatusQuery,
-  incidentWorkflow,
   incidentWorkflowId,
   recordFindingsUpdate,
   retriggerSignal,
   type IncidentInput,
-} from '../workflows/incident';
+} from '../contracts/incident';
+import { incidentWorkflow } from '../workflows/incident';
 import { keyAuditWorkflow } from '../workflows/key-audit';
-import { confirmTransferUpdate, rebalanceStatusQuery } from '../workflows/rebalance';
-import { oldKeyRevokedUpdate, pendingStoredUpdate, rotateCredentialWorkflow, rotationCheckWorkflow, rotationStatusQuery } from '../workflows/rotation';
-import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../workflows/trading-session';
+import { confirmTransferUpdate, rebalanceStatusQuery } from '../contracts/rebalance';
+import { oldKeyRevokedUpdate, pendingStoredUpdate, rotationStatusQuery } from '../contracts/rotation';
+import { rotateCredentialWorkflow, rotationCheckWorkflow } from '../workflows/rotation';
+import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../contracts/session';
 import { daysAgo } from '../test/helpers/clock';
 import { ExchangeHarness } from '../test/helpers/exchange';
 import { historyToJson } from '../test/helpers/history-json';

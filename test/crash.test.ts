@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { RiskConfig } from '../config/schema';
 import { mulberry32 } from '../simulator/prng';
 import { startSession } from '../workers/sessions';
-import { statusQuery, stopUpdate, type SessionInput } from '../workflows/trading-session';
+import { statusQuery, stopUpdate, type SessionInput } from '../contracts/session';
 import { ExchangeHarness } from './helpers/exchange';
 import { historyText, scheduledActivityInputs } from './helpers/history';
 import { temporalHarness, workflowBundle, type TemporalHarness } from './helpers/temporal';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CcxtGatewayProvider, type GatewayProvider } from '../adapters/exchange/provider';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import type { FaultPatch } from '../simulator/faults';
 import { mulberry32 } from '../simulator/prng';
 import { placeOrdersWorkflow } from './fixtures/order-workflows';

@@ -3,8 +3,7 @@ import { GatewayError } from '../adapters/exchange/errors';
 import { ExchangeGateway } from '../adapters/exchange/gateway';
 import { createCcxtExchange } from '../adapters/exchange/ccxt-factory';
 import { CcxtGatewayProvider } from '../adapters/exchange/provider';
-import type { ExchangeId } from '../config/schema';
-import type { OrderIntent } from '../domain/market';
+import type { ExchangeId, OrderIntent } from '../domain/market';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { waitFor } from './helpers/wait';
 

@@ -16,8 +16,8 @@ import {
   incidentWorkflowId,
   recordFindingsUpdate,
   type IncidentStatus,
-} from '../workflows/incident';
-import { resumeUpdate, statusQuery, type SessionInput } from '../workflows/trading-session';
+} from '../contracts/incident';
+import { resumeUpdate, statusQuery, type SessionInput } from '../contracts/session';
 import { eventsOf } from './helpers/audit-read';
 import { motoClients } from './helpers/aws';
 import { ExchangeHarness } from './helpers/exchange';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { tempDir } from './helpers/audit';
 import { ExchangeHarness } from './helpers/exchange';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyFingerprint } from '../adapters/secrets/fingerprint';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { auditKeys, hasCritical, venueDisplayName, type KeyPermissions } from '../domain/key-audit';
 import { ExchangeHarness, VENUE_IDS, type KeyOptions } from './helpers/exchange';
 

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../adapters/logger';
 import { createMetrics, startMetricsServer, type MetricsServer } from '../adapters/metrics';
 import { installRuntime } from '../workers/runtime';
-import { deskWorkflow, stopDeskUpdate } from '../workflows/desk';
+import { stopDeskUpdate } from '../contracts/desk';
+import { deskWorkflow } from '../workflows/desk';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 
 describe('worker /metrics', () => {

@@ -6,7 +6,8 @@ import { createLogger } from '../adapters/logger';
 import { createMetrics, startMetricsServer, type DeskMetrics, type MetricsServer } from '../adapters/metrics';
 import { AlertsConfig, RiskConfig } from '../config/schema';
 import { installRuntime } from '../workers/runtime';
-import { deskWorkflow, stopDeskUpdate } from '../workflows/desk';
+import { stopDeskUpdate } from '../contracts/desk';
+import { deskWorkflow } from '../workflows/desk';
 import { promtool, requireBinary, startPrometheus, waitFor, type PrometheusServer } from './helpers/prometheus';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 

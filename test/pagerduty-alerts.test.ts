@@ -12,7 +12,8 @@ import { AwsSecretSource, LocalFileSecretSource } from '../adapters/secrets/sour
 import { CachedSecretsStore } from '../adapters/secrets/store';
 import { PagerDutyConfig } from '../config/schema';
 import { incidentIdForCause, makeAlert } from '../domain/severity';
-import { acknowledgeUpdate, falsePositiveUpdate, incidentStatusQuery, incidentWorkflow } from '../workflows/incident';
+import { acknowledgeUpdate, falsePositiveUpdate, incidentStatusQuery } from '../contracts/incident';
+import { incidentWorkflow } from '../workflows/incident';
 import { openTempTrail, tempDir } from './helpers/audit';
 import { motoClients } from './helpers/aws';
 import { FAKE_ROUTING_KEY, startFakePagerDuty, type FakePagerDuty } from './helpers/fake-pagerduty';

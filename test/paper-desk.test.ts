@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/lo
 import type { Simulator } from '../simulator';
 import { startPaperVenue } from '../workers/paper-venue';
 import { sessionInputFor, startSession } from '../workers/sessions';
-import { statusQuery, type SessionInput, type SessionStatus } from '../workflows/trading-session';
+import { statusQuery, type SessionInput, type SessionStatus } from '../contracts/session';
 import { openTempTrail, tempDir } from './helpers/audit';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { waitFor } from './helpers/wait';

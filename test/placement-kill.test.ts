@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RiskConfig } from '../config/schema';
 import type { FaultPatch } from '../simulator/faults';
 import { startSession } from '../workers/sessions';
-import { statusQuery, stopUpdate, type SessionInput } from '../workflows/trading-session';
+import { statusQuery, stopUpdate, type SessionInput } from '../contracts/session';
 import { ExchangeHarness } from './helpers/exchange';
 import { scheduledActivityInputs } from './helpers/history';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';

@@ -11,7 +11,8 @@ import { createMetrics, startMetricsServer, type MetricsServer } from '../adapte
 import { AwsSecretSource } from '../adapters/secrets/sources';
 import { CachedSecretsStore } from '../adapters/secrets/store';
 import { loadConfig, loadedConfig, readConfigFile } from '../config/load';
-import { ExchangeAccountConfig, WardenConfig, type ExchangeId } from '../config/schema';
+import { ExchangeAccountConfig, WardenConfig } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import type { PreflightItem } from '../domain/preflight';
 import { deliverTestAlert } from '../workers/alert-channels';
 import { assertPreflight, preflightDepsFrom, preflightGate, PreflightFailedError, runPreflight, type PreflightDeps } from '../workers/preflight';

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RiskConfig, type ExchangeId } from '../config/schema';
+import { RiskConfig } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
-import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate } from '../workflows/rebalance';
-import { statusQuery, type SessionInput } from '../workflows/trading-session';
+import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate } from '../contracts/rebalance';
+import { statusQuery, type SessionInput } from '../contracts/session';
 import { eventsOf } from './helpers/audit-read';
 import { ExchangeHarness } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';

@@ -10,7 +10,7 @@ import { renderIncidentReport } from '../activities/incident-report';
 import { makeAlert } from '../domain/severity';
 import { mulberry32, type Rng } from '../simulator/prng';
 import { credentialInventoryWorkflow } from '../workflows/credential-inventory';
-import type { IncidentStatus } from '../workflows/incident';
+import type { IncidentStatus } from '../contracts/incident';
 import { openTempTrail, tempDir } from './helpers/audit';
 import { startFakeTelegram, type FakeTelegram } from './helpers/fake-telegram';
 import { historyText } from './helpers/history';

@@ -10,18 +10,16 @@ import { keyFingerprint } from '../adapters/secrets/fingerprint';
 import { AwsSecretRotator } from '../adapters/secrets/rotation';
 import { AwsSecretSource } from '../adapters/secrets/sources';
 import { CachedSecretsStore } from '../adapters/secrets/store';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import type { Alert } from '../domain/severity';
 import {
   oldKeyRevokedUpdate,
   pendingStoredUpdate,
-  rotateCredentialWorkflow,
-  rotationCheckWorkflow,
-  rotationDue,
   rotationStatusQuery,
   type RotateInput,
   type RotationState,
-} from '../workflows/rotation';
+} from '../contracts/rotation';
+import { rotateCredentialWorkflow, rotationCheckWorkflow, rotationDue } from '../workflows/rotation';
 import { eventsOf } from './helpers/audit-read';
 import { tempDir } from './helpers/audit';
 import { daysAgo, plusDays, testClock, testNowMs } from './helpers/clock';

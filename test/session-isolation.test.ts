@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialBreaker, trip } from '../domain/circuit-breaker';
-import { isolationResumeRefusal, UNATTRIBUTED_ISOLATION } from '../workflows/trading-session';
+import { UNATTRIBUTED_ISOLATION } from '../contracts/session';
+import { isolationResumeRefusal } from '../workflows/trading-session';
 
 const at = '2025-01-15T14:00:00.000Z';
 const isolatedBreaker = trip(initialBreaker(), 'incident', 'credentials isolated', at);

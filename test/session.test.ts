@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountState, ExchangeGateway } from '../adapters/exchange/gateway';
 import type { GatewayProvider } from '../adapters/exchange/provider';
-import { RiskConfig, type ExchangeId } from '../config/schema';
+import { RiskConfig } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
-import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../workflows/trading-session';
+import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../contracts/session';
 import { historyText, scheduledActivityInputs } from './helpers/history';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';

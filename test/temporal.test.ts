@@ -1,6 +1,7 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deskStatusQuery, deskWorkflow, stopDeskUpdate } from '../workflows/desk';
+import { deskStatusQuery, stopDeskUpdate } from '../contracts/desk';
+import { deskWorkflow } from '../workflows/desk';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 

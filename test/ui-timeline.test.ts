@@ -11,7 +11,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WardenConfig } from '../config/schema';
 import { IncidentControl } from '../clients/incident-control';
-import { acknowledgeUpdate, approveResumeUpdate, falsePositiveUpdate, incidentStatusQuery, recordFindingsUpdate, type IncidentStatus } from '../workflows/incident';
+import { acknowledgeUpdate, approveResumeUpdate, falsePositiveUpdate, incidentStatusQuery, recordFindingsUpdate, type IncidentStatus } from '../contracts/incident';
 import { artifactPath, launchChromium, requireChromium, startUiTemporal, type UiTemporal } from './helpers/browser';
 import { waitFor } from './helpers/wait';
 

@@ -5,7 +5,7 @@ import { classifyExchangeError, GatewayError, isIpRefusal, type GatewayErrorKind
 import { ExchangeGateway } from '../adapters/exchange/gateway';
 import { readKeyPermissions } from '../adapters/exchange/permissions';
 import { VENUES, venueAdapter, type VenueKeyPermissions } from '../adapters/exchange/venues';
-import { EXCHANGE_IDS, type ExchangeId } from '../config/schema';
+import { EXCHANGE_IDS, type ExchangeId } from '../domain/market';
 import { DEAD_MANS_SWITCH } from '../domain/dead-mans-switch';
 import { REQUEST_WINDOW_MS } from '../domain/order-timing';
 

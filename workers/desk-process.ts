@@ -9,6 +9,7 @@ import { openAuditTrail } from '../adapters/audit';
 import { shippingAlert } from './audit-alerts';
 import { createSecretsStore } from '../adapters/secrets';
 import { CcxtGatewayProvider } from '../adapters/exchange/provider';
+import { deskWorkflowId } from '../contracts/desk';
 import { deskWorkflow } from '../workflows/desk';
 import { join } from 'node:path';
 import { LocalReportStore, S3ReportStore } from '../adapters/audit/report-store';
@@ -119,7 +120,7 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
 /** The desk's supervisor workflow is a singleton: starting it again attaches to the running one. */
 export async function ensureDeskWorkflow(client: Client, loaded: LoadedConfig): Promise<string> {
   const { config } = loaded;
-  const workflowId = `desk/${config.desk.name}`;
+  const workflowId = deskWorkflowId(config.desk.name);
   await client.workflow.start(deskWorkflow, {
     taskQueue: config.temporal.taskQueue,
     workflowId,

@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { WardenConfig } from '../config/schema';
-import { keyAuditWorkflow, type KeyAuditWorkflowInput } from '../workflows/key-audit';
-import { rotationCheckWorkflow, type RotationCheckInput } from '../workflows/rotation';
+import type { KeyAuditWorkflowInput } from '../contracts/key-audit';
+import { keyAuditWorkflow } from '../workflows/key-audit';
+import type { RotationCheckInput } from '../contracts/rotation';
+import { rotationCheckWorkflow } from '../workflows/rotation';
 import { dailyReportWorkflow } from '../workflows/daily-report';
 
 export const KEY_AUDIT_SCHEDULE_ID = 'key-audit';

@@ -1,6 +1,7 @@
 import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ExchangeAccountConfig, WardenConfig } from '../config/schema';
-import { sessionWorkflowId, tradingSessionWorkflow, type SessionInput } from '../workflows/trading-session';
+import { sessionWorkflowId, type SessionInput } from '../contracts/session';
+import { tradingSessionWorkflow } from '../workflows/trading-session';
 
 /**
  * Starts the session for an account, or attaches to the one already running:

@@ -5,7 +5,8 @@
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CredentialInfo, DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
+import { FAILURE } from '../contracts/failures';
 
 export interface InventoryInput {
   accounts: Array<{ exchange: ExchangeId; account: string; purposes: Array<'trading' | 'monitoring'> }>;
@@ -14,7 +15,7 @@ export interface InventoryInput {
 
 const { describeCredential, recordAudit } = proxyActivities<DeskActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['SecretFormatError', 'SecretNotFoundError'] },
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound] },
 });
 
 export async function credentialInventoryWorkflow(input: InventoryInput): Promise<CredentialInfo[]> {

@@ -2,39 +2,17 @@
  * The desk's supervisor: one per desk (workflow id `desk/<name>`). It keeps the
  * desk's heartbeat in history so an operator sees in the Web UI that workers are
  * alive and which one answered, and it is where the trading sessions hang from.
+ * Its input, status, messages and workflow id are contracts/desk.ts's.
  */
 import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-
-export interface DeskInput {
-  desk: string;
-  profile: 'paper' | 'production';
-  /** Seconds between health checks. */
-  heartbeatSeconds?: number;
-  /** Carried over continue-as-new. */
-  beats?: number;
-}
-
-export interface DeskStatus {
-  desk: string;
-  profile: 'paper' | 'production';
-  beats: number;
-  lastWorker?: string;
-  lastBeatAt?: string;
-  stopping: boolean;
-  stoppedBy?: string;
-}
-
-export const deskStatusQuery = defineQuery<DeskStatus>('deskStatus');
-export const stopDeskUpdate = defineUpdate<DeskStatus, [{ by: string; reason: string }]>('stopDesk');
+import { deskStatusQuery, stopDeskUpdate, type DeskInput, type DeskStatus } from '../contracts/desk';
 
 const { checkDeskHealth } = proxyActivities<DeskActivities>({
   startToCloseTimeout: '10 seconds',

@@ -9,13 +9,11 @@
  *   Investigation (15 min - 2 h): collect evidence, wait for the operator's findings.
  *   Recovery (2 - 24 h): reconcile, resume only on explicit approval, write the
  *     post-incident report to the WORM bucket.
+ * Its input, status, messages and workflow id are contracts/incident.ts's.
  */
 import { checkOperatorId, checkOperatorText, OPERATOR_FINDINGS_MAX, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   log,
   patched,
   proxyActivities,
@@ -26,72 +24,22 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import { INCIDENT_LEVELS, incidentIdForCause, makeAlert, type AlertSeverity, type IncidentSeverity } from '../domain/severity';
-
-export type IncidentPhase = 'detection' | 'containment' | 'investigation' | 'recovery' | 'closed';
-
-export interface IncidentSummary {
-  id: string;
-  severity: IncidentSeverity;
-  phase: IncidentPhase;
-  summary: string;
-  openedAt: string;
-  acknowledgedBy?: string;
-}
-
-export interface TimelineEntry {
-  at: string;
-  phase: IncidentPhase;
-  event: string;
-}
-
-export interface IncidentStatus extends IncidentSummary {
-  cause: string;
-  triggers: number;
-  timeline: TimelineEntry[];
-  falsePositive?: { by: string; reason: string };
-  damage?: { cancelledOrders: number; sessions: string[]; cancelsPending?: string[]; positions: Record<string, Record<string, number>> };
-  findings?: Findings;
-  reportKey?: string;
-}
-
-export interface Findings {
-  by: string;
-  findings: string;
-  rootCause: string;
-  keysCompromised: boolean;
-  actions?: string[];
-  prevention?: string[];
-  lessons?: string;
-}
-
-export interface IncidentInput {
-  cause: string;
-  severity: IncidentSeverity;
-  summary: string;
-  /** Sessions (`binance/main`) affected; empty means every session. */
-  sessions: string[];
-  declaredBy: string;
-  /** Seconds; defaults are the seed's phase budgets. */
-  ackTimeoutSeconds?: number;
-  containmentConfirmSeconds?: number;
-  findingsTimeoutSeconds?: number;
-  resumeTimeoutSeconds?: number;
-}
+import { INCIDENT_LEVELS, makeAlert, type AlertSeverity } from '../domain/severity';
+import {
+  acknowledgeUpdate,
+  approveResumeUpdate,
+  confirmContainmentUpdate,
+  falsePositiveUpdate,
+  incidentStatusQuery,
+  recordFindingsUpdate,
+  retriggerSignal,
+  type IncidentInput,
+  type IncidentPhase,
+  type IncidentStatus,
+} from '../contracts/incident';
 
 const who = (by: unknown) => checkOperatorId(by);
 const why = (reason: unknown) => checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
-
-export const acknowledgeUpdate = defineUpdate<IncidentStatus, [{ by: string }]>('acknowledge');
-export const falsePositiveUpdate = defineUpdate<IncidentStatus, [{ by: string; reason: string }]>('markFalsePositive');
-export const confirmContainmentUpdate = defineUpdate<IncidentStatus, [{ by: string; approve: boolean }]>('confirmContainment');
-export const recordFindingsUpdate = defineUpdate<IncidentStatus, [Findings]>('recordFindings');
-export const approveResumeUpdate = defineUpdate<IncidentStatus, [{ by: string; reason: string }]>('approveResume');
-/** A repeated trigger of the same cause attaches here instead of opening a second incident. */
-export const retriggerSignal = defineSignal<[{ detail: string; at: string }]>('retrigger');
-export const incidentStatusQuery = defineQuery<IncidentStatus>('incidentStatus');
-
-export const incidentWorkflowId = incidentIdForCause;
 
 /** "5 min", "2 h", "1 s": timer summaries show the real budget, not the seed's default. */
 function span(ms: number): string {

@@ -7,3 +7,17 @@ export { incidentWorkflow } from './incident';
 export { keyAuditWorkflow } from './key-audit';
 export { rotationCheckWorkflow, rotateCredentialWorkflow } from './rotation';
 export { dailyReportWorkflow } from './daily-report';
+
+// Clients name some of these by workflow type (contracts/ holds the names, so a client loads no
+// workflow code): each name must be an export above, with the contract's signature where it has one.
+// Types only: tsc fails here when a workflow is renamed and its contract is not.
+import type { IncidentWorkflow, incidentWorkflowType } from '../contracts/incident';
+import type { rebalanceWorkflowType } from '../contracts/rebalance';
+import type { sessionWorkflowType } from '../contracts/session';
+type Registered = typeof import('./index');
+type Holds<T extends true> = T;
+export type ContractsNameTheseWorkflows = [
+  Holds<Registered[typeof incidentWorkflowType] extends IncidentWorkflow ? true : false>,
+  Holds<typeof rebalanceWorkflowType extends keyof Registered ? true : false>,
+  Holds<typeof sessionWorkflowType extends keyof Registered ? true : false>,
+];

@@ -5,41 +5,20 @@
  * Each account's result is signalled to its trading session, which halts on a
  * CRITICAL one and needs a clean one to re-arm.
  * Run by the `key-audit` Temporal Schedule; one run's history is one day's audit.
+ * Its input and report are contracts/key-audit.ts's (the result it signals, contracts/session.ts's).
  */
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
+import type { ExchangeId } from '../domain/market';
 import { keyAuditResultMessage, UNAUTHORIZED_ACCESS_FINDINGS, type Finding } from '../domain/key-audit';
 import { makeAlert } from '../domain/severity';
-import { keyAuditResultSignal } from './session-signals';
-import { sessionWorkflowId } from './trading-session';
-
-export interface KeyAuditWorkflowInput {
-  /** Accounts to audit; absent, the worker's configured accounts. */
-  accounts?: Array<{ exchange: ExchangeId; account: string }>;
-  requestedBy?: string;
-}
-
-export interface AccountAudit {
-  exchange: ExchangeId;
-  account: string;
-  findings: Finding[];
-  /** Set when the audit could not run (secret unreadable, venue unreachable, key rejected). */
-  error?: string;
-  /** Whether the account's session was told the result (false: no session running). */
-  sessionSignalled?: boolean;
-}
-
-export interface KeyAuditReport {
-  accounts: AccountAudit[];
-  critical: number;
-  warnings: number;
-  failed: number;
-}
+import type { AccountAudit, KeyAuditReport, KeyAuditWorkflowInput } from '../contracts/key-audit';
+import { keyAuditResultSignal, sessionWorkflowId } from '../contracts/session';
+import { FAILURE } from '../contracts/failures';
 
 const ACT: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['SecretFormatError', 'SecretNotFoundError', 'ExchangeAuth', 'ExchangeRejected'] },
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound, FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 };
 const acts = proxyActivities<DeskActivities>(ACT);
 

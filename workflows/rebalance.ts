@@ -7,12 +7,11 @@
  *      nothing here can move funds (the gateway has no such method);
  *   5. watch the balance until the increase shows (or time out and alert);
  *   6. tell the session to resume trading.
+ * Its input, status, messages and workflow id are contracts/rebalance.ts's.
  */
 import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
   condition,
-  defineQuery,
-  defineUpdate,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
@@ -20,60 +19,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
 import { valuePortfolio } from '../domain/portfolio';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
-import { rebalanceNeed, DEFAULT_TIERS, type Tiers } from '../domain/wallet-tiers';
-import { rebalanceDoneSignal } from './session-signals';
+import { rebalanceNeed, DEFAULT_TIERS } from '../domain/wallet-tiers';
+import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate, type RebalanceInput, type RebalanceSummary, type TransferConfirmation } from '../contracts/rebalance';
+import { rebalanceDoneSignal } from '../contracts/session';
+import { FAILURE } from '../contracts/failures';
 
-export interface RebalanceSummary {
-  id: string;
-  session: string;
-  status: 'awaiting_transfer' | 'confirming_balance' | 'completed' | 'rejected' | 'timed_out';
-  amountNeededUsd: number;
-  warmBalanceUsd: number;
-  startedAt: string;
-}
-
-export interface TransferConfirmation {
-  /** The operator's id (`tg:<id>` or `cli:<user>`). */
-  by: string;
-  amountUsd: number;
-  /** The operator's own transfer reference (exchange transfer id, tx hash). */
-  reference: string;
-}
-
-export const confirmTransferUpdate = defineUpdate<RebalanceSummary, [TransferConfirmation]>('confirmTransfer');
-export const rejectRebalanceUpdate = defineUpdate<RebalanceSummary, [{ by: string; reason: string }]>('rejectRebalance');
-export const rebalanceStatusQuery = defineQuery<RebalanceSummary>('rebalanceStatus');
-
-export interface RebalanceInput {
-  exchange: ExchangeId;
-  account: string;
-  symbols: string[];
-  /** The warm (exchange) balance that triggered this, in USD. */
-  warmBalanceUsd: number;
-  thresholdUsd: number;
-  /** What the operator reports holding outside the exchange, for the tier arithmetic. */
-  coldUsd: number;
-  hotUsd: number;
-  tiers?: Tiers;
-  /** Operator ids allowed to confirm or reject. */
-  operators: string[];
-  /** Seconds; defaults follow the seed's WARNING response time (1 h). */
-  reminderEverySeconds?: number;
-  escalateAfterSeconds?: number;
-  giveUpAfterSeconds?: number;
-  balancePollSeconds?: number;
-  balanceTimeoutSeconds?: number;
-  /** An increase counts when it reaches this fraction of the confirmed amount. */
-  tolerance?: number;
-}
-
-const exchange = proxyActivities<DeskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth'] } });
+const exchange = proxyActivities<DeskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth] } });
 const records = proxyActivities<DeskActivities>({ startToCloseTimeout: '15 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
-
-export const rebalanceWorkflowId = (exchange: string, account: string) => `rebalance/${exchange}/${account}`;
 
 export async function rebalanceWorkflow(input: RebalanceInput): Promise<RebalanceSummary> {
   const { workflowId } = workflowInfo();

@@ -13,14 +13,13 @@
  *   5. let every worker's secrets cache expire, then ask the operator to revoke the
  *      OLD key at the venue and wait for `oldKeyRevoked`.
  * Every step is a `config_change` audit event; nothing here ever sees a key, only fingerprints.
+ * Its input, status, messages and workflow id are contracts/rotation.ts's.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineUpdate,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -30,86 +29,27 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
-import { venueDisplayName, type Finding } from '../domain/key-audit';
+import { venueDisplayName } from '../domain/key-audit';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
-
-/** Which of an account's keys (workflows import no adapters, so the secrets store's type is restated). */
-export type KeyPurpose = 'trading' | 'monitoring';
+import {
+  oldKeyRevokedUpdate,
+  pendingStoredUpdate,
+  rotateWorkflowId,
+  rotationStatusQuery,
+  type CredentialCheck,
+  type KeyPurpose,
+  type OperatorAck,
+  type RotateInput,
+  type RotationCheckInput,
+  type RotationCheckReport,
+  type RotationState,
+  type RotationStatus,
+} from '../contracts/rotation';
+import { FAILURE } from '../contracts/failures';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ROTATION_DAYS = 90;
 const PURPOSES: KeyPurpose[] = ['trading', 'monitoring'];
-
-// ---- messages (clients import these) ---------------------------------------------
-
-export type RotationStatus =
-  | 'awaiting_pending'
-  | 'auditing'
-  | 'promoting'
-  | 'verifying'
-  | 'settling'
-  | 'awaiting_revocation'
-  | 'completed'
-  | 'rejected'
-  | 'rolled_back'
-  | 'timed_out'
-  | 'revocation_unconfirmed';
-
-export interface RotationState {
-  id: string;
-  exchange: ExchangeId;
-  account: string;
-  purpose: KeyPurpose;
-  status: RotationStatus;
-  startedAt: string;
-  /** Why this rotation runs (due date, incident). */
-  reason: string;
-  /** Fingerprints (see keyFingerprint), never keys. */
-  currentKey?: string;
-  pendingKey?: string;
-  stagedBy?: string;
-  revokedBy?: string;
-  /** The staged key's audit. */
-  findings: Finding[];
-  /** How it ended, in words. */
-  outcome?: string;
-}
-
-export interface OperatorAck {
-  /** The operator's id (`tg:<id>` or `cli:<user>`). */
-  by: string;
-}
-
-export const pendingStoredUpdate = defineUpdate<RotationState, [OperatorAck]>('pendingStored');
-export const oldKeyRevokedUpdate = defineUpdate<RotationState, [OperatorAck]>('oldKeyRevoked');
-export const rotationStatusQuery = defineQuery<RotationState>('rotationStatus');
-
-export const rotateWorkflowId = (exchange: string, account: string, purpose: KeyPurpose) => `rotate/${exchange}/${account}/${purpose}`;
-
-export interface RotateTimings {
-  /** Seconds. Staging a key is a WARNING chore: remind daily, escalate after 3 days, give up after 7. */
-  reminderEverySeconds?: number;
-  escalateAfterSeconds?: number;
-  giveUpAfterSeconds?: number;
-  /** Seconds. A live old key is a risk: remind hourly, escalate after 4 h, give up after 24 h. */
-  revokeReminderEverySeconds?: number;
-  revokeEscalateAfterSeconds?: number;
-  revokeGiveUpAfterSeconds?: number;
-  /** The workers' secrets cache TTL: revoking the old key before it expires would fail sessions still holding it. */
-  cacheTtlSeconds?: number;
-}
-
-export interface RotateInput extends RotateTimings {
-  exchange: ExchangeId;
-  account: string;
-  purpose: KeyPurpose;
-  /** Symbols the verification snapshot reads (the account's configured ones). */
-  symbols?: string[];
-  /** Operator ids allowed to confirm; empty means any named operator. */
-  operators?: string[];
-  reason?: string;
-}
 
 // ---- the pure rule ----------------------------------------------------------------
 
@@ -136,12 +76,12 @@ const ACT: ActivityOptions = {
     initialInterval: '1 second',
     maximumInterval: '30 seconds',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: ['SecretFormatError', 'SecretNotFoundError', 'RotationStateError', 'RotationUnavailable', 'ExchangeAuth', 'ExchangeRejected'],
+    nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound, FAILURE.rotationState, FAILURE.rotationUnavailable, FAILURE.exchangeAuth, FAILURE.exchangeRejected],
   },
 };
 const acts = proxyActivities<DeskActivities>(ACT);
 /** A verification that fails a few times means the new key does not work: roll back rather than wait. */
-const VERIFY: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] } };
+const VERIFY: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] } };
 
 function reasonOf(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -245,7 +185,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
 
   // ---- 1. the current key, and the operator's chore ---------------------------------
   const current = await acts.describeRotation.executeWithOptions({ ...ACT, summary: `Read ${cred} key metadata` }, [{ exchange, account, purpose }]);
-  if (!current) throw ApplicationFailure.create({ type: 'SecretNotFoundError', message: `no ${purpose} secret is stored for ${exchange}/${account}: nothing to rotate`, nonRetryable: true });
+  if (!current) throw ApplicationFailure.create({ type: FAILURE.secretNotFound, message: `no ${purpose} secret is stored for ${exchange}/${account}: nothing to rotate`, nonRetryable: true });
   st.currentKey = current.keyFingerprint;
   await audit('started', `${st.reason}; current key ${current.keyFingerprint} created ${current.createdAt}`);
 
@@ -336,33 +276,6 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
 }
 
 // ---- rotationCheckWorkflow ----------------------------------------------------------
-
-export interface RotationCheckInput {
-  /** Accounts to check (with the symbols a rotation's verification reads); absent, the worker's configured accounts. */
-  accounts?: Array<{ exchange: ExchangeId; account: string; symbols?: string[] }>;
-  intervalDays?: number;
-  operators?: string[];
-  /** Passed to every rotation this starts. */
-  rotate?: RotateTimings;
-}
-
-export interface CredentialCheck {
-  exchange: ExchangeId;
-  account: string;
-  purpose: KeyPurpose;
-  keyFingerprint?: string;
-  createdAt?: string;
-  dueAt?: string;
-  ageDays?: number;
-  due: boolean;
-  rotation?: { workflowId: string; state: 'started' | 'already_running' };
-  error?: string;
-}
-
-export interface RotationCheckReport {
-  intervalDays: number;
-  checked: CredentialCheck[];
-}
 
 export async function rotationCheckWorkflow(input: RotationCheckInput = {}): Promise<RotationCheckReport> {
   const { workflowId } = workflowInfo();

@@ -5,8 +5,7 @@
  */
 import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId } from '../config/schema';
-import type { MarketSnapshot } from '../domain/market';
+import type { ExchangeId, MarketSnapshot } from '../domain/market';
 import { ORDER_RETRY_INTERVAL_MS } from '../domain/order-timing';
 import {
   applyResolutions,
@@ -21,40 +20,13 @@ import {
   type UnknownOrderPolicy,
 } from '../domain/reconciliation';
 import type { AlertName } from '../domain/severity';
-
-export interface ReconciliationStatus {
-  /** ok: the venue matches the session's intent; pending: waiting to run or for an answer; failed: could not complete. */
-  state: 'ok' | 'pending' | 'failed';
-  /** What asked for the last reconciliation (session start, continue-as-new, failover, unknown outcome). */
-  trigger?: string;
-  at?: string;
-  /** Why the session does not trade, while it does not. */
-  reason?: string;
-  policy: UnknownOrderPolicy;
-  /** Unknown desk orders kept and managed as the session's own (client order ids). */
-  adopted: string[];
-  /** Unknown desk orders cancelled. */
-  cancelled: string[];
-  /** Intended orders whose outcome is still unknown. */
-  unknown: string[];
-  /** Open orders without a desk id (manual orders), left alone. */
-  foreign: string[];
-  runs: number;
-}
-
-/** What continue-as-new carries: bounded lists (domain/reconciliation.ts). */
-export interface ReconciliationCarried {
-  intended: IntendedOrder[];
-  handled: string[];
-  adopted: string[];
-  cancelled: string[];
-  runs: number;
-}
+import type { ReconciliationCarried, ReconciliationStatus } from '../contracts/session';
+import { FAILURE } from '../contracts/failures';
 
 /** Reads are quick and few: a venue that cannot answer three times leaves reconciliation failed until the next tick. */
 const venue = proxyActivities<DeskActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: ['ExchangeAuth'] },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth] },
 });
 
 /** Recently closed orders looked at: a day covers any order an earlier run of this session could have lost. */

@@ -5,6 +5,7 @@
  * client order ids -> audit. The strategy and the risk engine are pure and run
  * here, so every decision is in history. The circuit breaker and the kill switch
  * are workflow state: they survive any worker's death and continue-as-new.
+ * Its input, status, messages and workflow id are contracts/session.ts's.
  */
 import { checkOperatorId, checkOperatorText, clipReason, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
@@ -14,9 +15,6 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   log,
   ParentClosePolicy,
@@ -31,7 +29,6 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
-import type { ExchangeId, RiskConfig } from '../config/schema';
 import {
   initialBreaker,
   isOpen,
@@ -49,157 +46,42 @@ import { clientOrderId } from '../domain/client-order-id';
 import { DEAD_MANS_SWITCH, deadMansSwitchSeconds, shouldRearm } from '../domain/dead-mans-switch';
 import { KeyAuditResultMessage, keyAuditHaltIncident, keyAuditResultMessage } from '../domain/key-audit';
 import { mayObserve, mayPlace, mayStartRebalance } from '../domain/trading-state';
-import type { Balance, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
+import type { MarketSnapshot, OrderIntent } from '../domain/market';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../domain/order-timing';
 import { valuePortfolio } from '../domain/portfolio';
-import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder, type RiskState } from '../domain/risk';
+import { checkOrder, checkPortfolio, initialRiskState, markToMarket, recordOrder } from '../domain/risk';
 import { makeAlert, type AlertName, type AlertSeverity, type IncidentSeverity } from '../domain/severity';
-import { runStrategy, type StrategyConfig, type StrategyState } from '../domain/strategy';
-import { rebalanceWorkflow, rebalanceWorkflowId, type RebalanceInput } from './rebalance';
-import { keyAuditResultSignal, rebalanceDoneSignal } from './session-signals';
-import { sessionReconciler, type ReconciliationCarried, type ReconciliationStatus } from './session-reconciliation';
-
-// ---- messages (clients import these) ---------------------------------------------
-
-export interface OperatorRequest {
-  /** Operator id (Telegram numeric id, or a CLI user). */
-  by: string;
-  reason: string;
-}
-
-export interface StopRequest extends OperatorRequest {
-  /** SEV-1 containment: suspend the session's use of its credentials (no exchange calls) until resumed. */
-  isolate?: boolean;
-  /** The SEV-1 incident whose containment isolates the session: only its approveResume lifts the isolation. */
-  incidentId?: string;
-  /**
-   * One kill switch, one id: the Signal that records the stop and the Update that waits for its
-   * cancels carry the same id, and the session acts on it once.
-   */
-  stopId?: string;
-}
-
-export interface StopReport {
-  session: string;
-  cancelled: Array<{ id: string; clientOrderId: string; symbol: string }>;
-  stoppedAt: string;
-  stopId?: string;
-  /** The venue did not confirm the cancels yet: the session retries them every tick until it does. */
-  cancelPending?: boolean;
-}
-
-/**
- * A resume. `approvedBy` is set only by an incident's recovery step (its approveResume): a session
- * isolated by a SEV-1 resumes only with the approval of the incident that isolated it (issue 13).
- */
-export interface ResumeRequest extends OperatorRequest {
-  approvedBy?: { incidentId: string };
-}
-
-/** Credentials isolated by SEV-1 containment; an isolation predating incident ids lists `unattributed`. */
-export interface Isolation {
-  incidents: string[];
-  reason: string;
-  at: string;
-}
-
-export const UNATTRIBUTED_ISOLATION = 'unattributed';
-
-/** What the stop Update replies: the report, and the session's status once the venue confirmed the cancels. */
-export interface StopResult extends StopReport {
-  /** Shows no open orders: the venue has confirmed that none is left. */
-  status: SessionStatus;
-}
-
-export interface SessionStatus {
-  session: string;
-  mode: 'trading' | 'paused' | 'stopped';
-  breaker: BreakerState;
-  ticks: number;
-  lastTick?: { at: string; worker?: string };
-  positions: Record<string, Balance>;
-  pnl: { value: number; dailyPnlPct: number; drawdownPct: number };
-  openOrders: OpenOrder[];
-  orderSeq: number;
-  lastRefusals: string[];
-  lastStop?: StopReport;
-  failovers: number;
-  /** The worker running this session's workflow tasks. */
-  worker?: string;
-  /** Set while trading waits for a manual cold -> warm top-up. */
-  rebalancing?: string;
-  /** How late each of the last ticks started after its timer was due, ms (worker saturation shows here). */
-  recentTickLagMs?: number[];
-  /** The venue's own dead man's switch (domain/dead-mans-switch.ts): whether the venue has one, and until when it is armed. */
-  deadMansSwitch?: { supported: boolean; seconds?: number; armedUntil?: string; reason?: string };
-  /** The account's key audits: the last result (with its findings), the last clean and CRITICAL ones. */
-  keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
-  /** Orders compared with the venue (issue #12); while not ok, the session places nothing and `reason` says why. */
-  reconciliation?: ReconciliationStatus;
-  /** Set while SEV-1 containment isolates the credentials: the incidents whose approveResume must lift it. */
-  isolation?: Isolation;
-}
-
-export const stopUpdate = defineUpdate<StopResult, [StopRequest]>('stop');
-/**
- * The kill switch as a Signal: the server writes it to history with no worker running, so a
- * stop is recorded durably even when nothing can act on it yet (an Update needs a worker).
- */
-export const stopSignal = defineSignal<[StopRequest]>('stopRequested');
-export const pauseUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('pause');
-export const resumeUpdate = defineUpdate<SessionStatus, [ResumeRequest]>('resume');
-export const forceOpenUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('forceOpen');
-export const statusQuery = defineQuery<SessionStatus>('status');
-
-// ---- input and carried state ---------------------------------------------------
-
-export interface SessionInput {
-  exchange: ExchangeId;
-  account: string;
-  symbols: string[];
-  strategy: StrategyConfig;
-  risk: RiskConfig;
-  tickSeconds?: number;
-  /** Consecutive retryable failures that trip the breaker. */
-  failureThreshold?: number;
-  /** Ticks per run before continue-as-new (history stays small). */
-  maxTicksPerRun?: number;
-  /** The manual rebalancing procedure started when the warm balance runs low; absent: just an alert. */
-  rebalance?: Omit<RebalanceInput, 'exchange' | 'account' | 'symbols' | 'warmBalanceUsd' | 'thresholdUsd'>;
-  /** The venue cancel-after countdown this session keeps re-arming, seconds; default DEAD_MANS_SWITCH_SECONDS. */
-  deadMansSwitchSeconds?: number;
-  carried?: CarriedState;
-}
-
-export interface CarriedState {
-  orderSeq: number;
-  breaker: BreakerState;
-  risk?: RiskState;
-  strategy?: StrategyState;
-  mode: SessionStatus['mode'];
-  ticks: number;
-  lastWorker?: string;
-  lastStop?: StopReport;
-  /** A stop whose cancels the venue has not confirmed yet (venue down): retried every tick. */
-  cancelPending?: StopRequest;
-  failovers: number;
-  auditSeq: number;
-  /** The running rebalance workflow, while trading waits for a top-up. */
-  rebalancing?: string;
-  rebalances?: number;
-  keyAudit?: KeyAuditHistory<KeyAuditResultMessage>;
-  reconciliation?: ReconciliationCarried;
-  isolation?: Isolation;
-}
-
-export const sessionWorkflowId = (exchange: string, account: string) => `session/${exchange}/${account}`;
+import { runStrategy } from '../domain/strategy';
+import { FAILURE } from '../contracts/failures';
+import { rebalanceWorkflowId } from '../contracts/rebalance';
+import {
+  forceOpenUpdate,
+  keyAuditResultSignal,
+  pauseUpdate,
+  rebalanceDoneSignal,
+  resumeUpdate,
+  statusQuery,
+  stopSignal,
+  stopUpdate,
+  UNATTRIBUTED_ISOLATION,
+  type Isolation,
+  type OperatorRequest,
+  type ResumeRequest,
+  type SessionInput,
+  type SessionStatus,
+  type StopReport,
+  type StopRequest,
+  type StopResult,
+} from '../contracts/session';
+import { rebalanceWorkflow } from './rebalance';
+import { sessionReconciler } from './session-reconciliation';
 
 // ---- activities ------------------------------------------------------------------
 
 /** Exchange calls fail fast so a dead worker's task moves to the standby within seconds. */
 const exchange = proxyActivities<DeskActivities>({
   startToCloseTimeout: '5 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 });
 /**
  * Placement retries until the outcome is known: each retry looks the client order id up first, and
@@ -209,7 +91,7 @@ const exchange = proxyActivities<DeskActivities>({
 export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: ORDER_START_TO_CLOSE_MS,
   heartbeatTimeout: ORDER_HEARTBEAT_TIMEOUT_MS,
-  retry: { initialInterval: ORDER_RETRY_INTERVAL_MS, backoffCoefficient: 1.5, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['ExchangeAuth', 'ExchangeRejected'] },
+  retry: { initialInterval: ORDER_RETRY_INTERVAL_MS, backoffCoefficient: 1.5, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 };
 const orders = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
 /** Audit writes are retried durably. */
@@ -583,7 +465,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       const why = audit.findings.filter((f) => f.severity === 'CRITICAL').map((f) => f.message).join('; ');
       await alert('key_audit_finding', `${session} refused to start: ${why}`, 'CRITICAL');
       await condition(() => pendingAlerts.size === 0, '1 minute');
-      throw ApplicationFailure.nonRetryable(`session ${session} refused to start: ${why}`, 'KeyAuditCritical');
+      throw ApplicationFailure.nonRetryable(`session ${session} refused to start: ${why}`, FAILURE.keyAuditCritical);
     }
     s.keyAudit = recordKeyAudit(s.keyAudit, keyAuditResultMessage(`${session}/${firstExecutionRunId}/start-audit`, nowIso(), audit.findings));
   }
@@ -631,7 +513,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
       snapshot = cancelsConfirmed === confirmedBefore ? read : { ...read, openOrders: [] };
     } catch (err) {
       const type = failureType(err);
-      s.breaker = recordFailure(s.breaker, type === 'ExchangeAuth' ? 'auth' : 'retryable', nowIso(), input.failureThreshold);
+      s.breaker = recordFailure(s.breaker, type === FAILURE.exchangeAuth ? 'auth' : 'retryable', nowIso(), input.failureThreshold);
       if (isOpen(s.breaker)) await tripBreakerNow();
       return;
     }
@@ -723,12 +605,12 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
         // A stop called this placement off; its second sweep cancels whatever the venue still took.
         if (stopRequested && isCancellation(err)) return;
         const type = failureType(err);
-        if (type === 'ExchangeAuth') {
+        if (type === FAILURE.exchangeAuth) {
           s.breaker = recordFailure(s.breaker, 'auth', nowIso());
           await tripBreakerNow();
           return;
         }
-        if (type === 'ExchangeRejected') {
+        if (type === FAILURE.exchangeRejected) {
           lastRefusals.push(`${intent.side} ${intent.amount} ${intent.symbol}: rejected by ${input.exchange}`);
           continue;
         }

@@ -1,4 +1,4 @@
-import type { ExchangeId } from '../../config/schema';
+import type { ExchangeId } from '../../domain/market';
 import type { AuditRecorder } from '../audit/trail';
 import { registerSecret } from '../redact';
 import { auditedRead } from './audited-reader';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ExchangeId } from '../../config/schema';
+import type { ExchangeId } from '../../domain/market';
 
 export type KeyPurpose = 'trading' | 'monitoring';
 

@@ -3,7 +3,7 @@ import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { printableConfig } from '../../config/policy';
 import { sanitize } from '../../adapters/redact';
-import { deskStatusQuery } from '../../workflows/desk';
+import { deskStatusQuery, deskWorkflowId } from '../../contracts/desk';
 import { connectClient } from '../../clients/connect';
 
 /** Process-level commands: run the desk, run a worker, check config, show the desk's status. */
@@ -48,7 +48,7 @@ export function registerDeskCommands(program: Command, ctx: CliContext): void {
       const { config } = ctx.config();
       const client = await connectClient(config.temporal);
       try {
-        const status = await client.workflow.getHandle(`desk/${config.desk.name}`).query(deskStatusQuery);
+        const status = await client.workflow.getHandle(deskWorkflowId(config.desk.name)).query(deskStatusQuery);
         ctx.out(opts.json ? JSON.stringify(status) : `desk ${status.desk} (${status.profile}): ${status.beats} heartbeats, last from ${status.lastWorker ?? '-'} at ${status.lastBeatAt ?? '-'}`);
       } finally {
         await client.connection.close();

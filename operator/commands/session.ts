@@ -5,7 +5,7 @@ import { summary } from '../command-index';
 import { ExchangeId } from '../../config/schema';
 import { sessionInputFor, startSession } from '../../workers/sessions';
 import { connectClient } from '../../clients/connect';
-import { sessionWorkflowId, statusQuery, stopUpdate, type SessionStatus } from '../../workflows/trading-session';
+import { sessionWorkflowId, statusQuery, stopUpdate, type SessionStatus } from '../../contracts/session';
 
 function exchangeFlag(value: string): ExchangeId {
   const r = ExchangeId.safeParse(value);

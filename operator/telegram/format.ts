@@ -4,7 +4,7 @@
  */
 import type { IncidentSummary, RebalanceSummary } from '../../clients/desk-control';
 import type { KillSwitchResult } from '../kill-switch';
-import type { SessionStatus, StopReport } from '../../workflows/trading-session';
+import type { SessionStatus, StopReport } from '../../contracts/session';
 import { COMMANDS } from './commands';
 
 /** Telegram rejects messages over 4096 characters; keep a margin for the marker. */

@@ -1,6 +1,6 @@
 import { RiskConfig } from '../../config/schema';
 import { startSession } from '../../workers/sessions';
-import { statusQuery, stopUpdate } from '../../workflows/trading-session';
+import { statusQuery, stopUpdate } from '../../contracts/session';
 import { benchEnv, round, stats } from './env';
 import type { Benchmark } from './types';
 

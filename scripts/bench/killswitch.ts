@@ -1,6 +1,7 @@
-import { RiskConfig, type ExchangeId } from '../../config/schema';
+import { RiskConfig } from '../../config/schema';
+import type { ExchangeId } from '../../domain/market';
 import { startSession } from '../../workers/sessions';
-import { statusQuery } from '../../workflows/trading-session';
+import { statusQuery } from '../../contracts/session';
 import { benchEnv, round } from './env';
 import type { Benchmark } from './types';
 import { mkdtempSync } from 'node:fs';

@@ -1,8 +1,7 @@
 /** Bench-only workflow: places one order per Update through the product's order activity and retry policy. */
 import { condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { DeskActivities } from '../../activities';
-import type { ExchangeId } from '../../config/schema';
-import type { OrderIntent } from '../../domain/market';
+import type { ExchangeId, OrderIntent } from '../../domain/market';
 import { ORDER_ACTIVITY_OPTIONS } from '../../workflows/trading-session';
 
 const { placeOrder } = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);

@@ -5,7 +5,7 @@
  * implementation has its own end-to-end test.
  */
 import type { DeskControl, IncidentSummary, Operator, RebalanceSummary, StopOutcome, UnconfirmedStop } from '../../clients/desk-control';
-import type { SessionStatus, StopReport } from '../../workflows/trading-session';
+import type { SessionStatus, StopReport } from '../../contracts/session';
 
 export type DeskMethod = keyof DeskControl;
 
