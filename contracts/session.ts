@@ -134,7 +134,9 @@ export const forceOpenUpdate = defineUpdate<SessionStatus, [OperatorRequest]>('f
 export const statusQuery = defineQuery<SessionStatus>('status');
 
 /** Sent by a completed rebalance: the warm wallet is topped up, the session may trade again. */
-export const rebalanceDoneSignal = defineSignal<[{ rebalance: string; by: string }]>('rebalanceDone');
+/** How a rebalance ended; absent: completed (the only end signalled before every end was). */
+export type RebalanceOutcome = 'completed' | 'rejected' | 'timed_out';
+export const rebalanceDoneSignal = defineSignal<[{ rebalance: string; by: string; outcome?: RebalanceOutcome }]>('rebalanceDone');
 
 /**
  * Sent by every completed key audit of the session's account (the daily schedule or any run):

@@ -3,7 +3,7 @@ import { RiskConfig } from '../config/schema';
 import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
 import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate } from '../contracts/rebalance';
-import { statusQuery, type SessionInput } from '../contracts/session';
+import { resumeUpdate, statusQuery, type SessionInput } from '../contracts/session';
 import { eventsOf } from './helpers/audit-read';
 import { ExchangeHarness } from './helpers/exchange';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
@@ -88,7 +88,17 @@ describe('rebalance: the manual cold -> warm procedure with its human wait', () 
     await rebalance.executeUpdate(rejectRebalanceUpdate, { args: [{ by: 'tg:42', reason: 'cold wallet custodian unavailable' }] });
     expect(await rebalance.result()).toMatchObject({ status: 'rejected' });
     expect(eventsOf(h.audit, 'rebalance_step').find((e) => e.data.rebalance === rebalance.workflowId && e.data.step === 'rejected')?.data.detail).toBe('by tg:42: cold wallet custodian unavailable');
-    expect((await session.query(statusQuery)).mode).toBe('paused');
+    // Paused, but no longer waiting for the finished procedure (it used to wait for it forever).
+    const after = await waitFor(() => session.query(statusQuery), (x) => x.rebalancing === undefined, 20_000, 'the session told the rebalance ended');
+    expect(after.mode).toBe('paused');
+    expect(eventsOf(h.audit, 'session_event').find((e) => e.data.event === 'rebalance_ended' && String(e.data.detail).startsWith(rebalance.workflowId))?.data.detail).toBe(
+      `${rebalance.workflowId} rejected (by tg:42); trading stays paused until an operator resumes`,
+    );
+    // An operator resumes on the low balance: the next low balance starts a new procedure, as it should.
+    await session.executeUpdate(resumeUpdate, { args: [{ by: 'tg:42', reason: 'trade on what is there' }] });
+    const again = await waitFor(() => session.query(statusQuery), (x) => !!x.rebalancing && x.rebalancing !== rebalance.workflowId, 20_000, 'a new rebalance');
+    expect(again.mode).toBe('paused');
+    await t.client.workflow.getHandle(again.rebalancing!).terminate('test cleanup');
   });
 
   it('timeout: nobody answers, escalation fires, it gives up and the session stays paused', async () => {

@@ -13,6 +13,8 @@ import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../doma
 import {
   condition,
   getExternalWorkflowHandle,
+  log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -119,12 +121,14 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   if (rejection) {
     summary.status = 'rejected';
     await audit('rejected', `by ${rejection.by}: ${rejection.reason}`);
+    await tellSessionItEnded('rejected', rejection.by);
     return summary;
   }
   if (!confirmation) {
     summary.status = 'timed_out';
     await audit('timed_out', 'no operator confirmation');
     await alert('low_balance', `${session}: nobody confirmed the transfer in time; trading stays paused`, 'CRITICAL');
+    await tellSessionItEnded('timed_out', workflowId);
     return summary;
   }
   await audit('transfer_confirmed', `by ${confirmation.by}: ${confirmation.amountUsd} USD, reference ${confirmation.reference}`);
@@ -143,12 +147,25 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
       summary.status = 'timed_out';
       await audit('balance_not_seen', `balance ${seen.toFixed(2)} USD, expected at least ${target.toFixed(2)}`);
       await alert('low_balance', `${session}: the confirmed transfer did not show up (balance ${seen.toFixed(2)} USD); trading stays paused`, 'CRITICAL');
+      await tellSessionItEnded('timed_out', workflowId);
       return summary;
     }
     await sleep(pollMs);
   }
   summary.warmBalanceUsd = seen;
   await audit('balance_increase_seen', `balance now ${seen.toFixed(2)} USD`);
+
+  /**
+   * A rebalance that ends without a top-up tells its session too, which stays paused but stops waiting
+   * for it: before this, the session kept the finished rebalance as its wait and never started another.
+   * Runs recorded before this change sent nothing here. A session that is gone has nothing to wait for.
+   */
+  async function tellSessionItEnded(outcome: 'rejected' | 'timed_out', by: string): Promise<void> {
+    if (!patched('rebalance-tells-session-every-end')) return;
+    await getExternalWorkflowHandle(`session/${session}`)
+      .signal(rebalanceDoneSignal, { rebalance: workflowId, by, outcome })
+      .catch((err: unknown) => log.info('rebalance: session not signalled (not running)', { session, err: String(err) }));
+  }
 
   // Step 6: resume trading.
   await getExternalWorkflowHandle(`session/${session}`).signal(rebalanceDoneSignal, { rebalance: workflowId, by: confirmation.by });

@@ -409,9 +409,16 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<StopR
     { validator: validateOperator },
   );
   setHandler(statusQuery, status);
-  setHandler(rebalanceDoneSignal, ({ rebalance, by }) => {
+  setHandler(rebalanceDoneSignal, ({ rebalance, by, outcome }) => {
     if (s.rebalancing !== rebalance) return;
     s.rebalancing = undefined;
+    if (outcome && outcome !== 'completed') {
+      // No top-up came: trading stays paused for an operator, and a later low balance may start a new procedure.
+      sessionEvent('rebalance_ended', `${rebalance} ${outcome.replace('_', ' ')} (by ${by}); trading stays paused until an operator resumes`).catch((err: unknown) =>
+        log.error('rebalance_ended audit failed', { err: String(err) }),
+      );
+      return;
+    }
     if (s.mode === 'paused') s.mode = 'trading';
     wake = true;
     // Signal handlers cannot wait. Caught: an unhandled rejection (say, the write cancelled with the run) fails every workflow task.
