@@ -7,7 +7,7 @@
  * Run by the `key-audit` Temporal Schedule; one run's history is one day's audit.
  * Its input and report are contracts/key-audit.ts's (the result it signals, contracts/session.ts's).
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
 import type { ExchangeId } from '../domain/market';
 import { keyAuditResultMessage, UNAUTHORIZED_ACCESS_FINDINGS, type Finding } from '../domain/key-audit';
@@ -15,18 +15,13 @@ import { makeAlert } from '../domain/severity';
 import type { AccountAudit, KeyAuditReport, KeyAuditWorkflowInput } from '../contracts/key-audit';
 import { keyAuditResultSignal, sessionWorkflowId } from '../contracts/session';
 import { FAILURE } from '../contracts/failures';
+import { failureReason } from './failure';
 
 const ACT: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound, FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 };
 const acts = proxyActivities<DeskActivities>(ACT);
-
-function reasonOf(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promise<KeyAuditReport> {
   const { workflowId, runId } = workflowInfo();
@@ -44,7 +39,7 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
       ]));
     } catch (err) {
       // One unreadable account must not hide the others' findings: report it and go on.
-      const error = reasonOf(err);
+      const error = failureReason(err);
       report.failed += 1;
       report.accounts.push({ exchange, account, findings: [], error });
       const alert = makeAlert('key_audit_finding', { message: `[${where}] key audit could not run: ${error}`, at: now(), scope: { exchange, account, subject: 'audit-failed' } });

@@ -17,7 +17,6 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ActivityFailure,
   ApplicationFailure,
   condition,
   ParentClosePolicy,
@@ -46,6 +45,7 @@ import {
   type RotationStatus,
 } from '../contracts/rotation';
 import { FAILURE } from '../contracts/failures';
+import { failureReason } from './failure';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ROTATION_DAYS = 90;
@@ -82,12 +82,6 @@ const ACT: ActivityOptions = {
 const acts = proxyActivities<DeskActivities>(ACT);
 /** A verification that fails a few times means the new key does not work: roll back rather than wait. */
 const VERIFY: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] } };
-
-function reasonOf(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 const human = (ms: number) => (ms >= DAY_MS ? `${Math.round(ms / DAY_MS)} d` : ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
@@ -211,7 +205,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
       { exchange, account, purpose, stage: 'AWSPENDING', auditId: `${workflowId}/${runId}/pending`, actor: stagedBy },
     ]);
   } catch (err) {
-    return end('rejected', `the staged key could not be audited (${reasonOf(err)}); the current key stays`, 'CRITICAL');
+    return end('rejected', `the staged key could not be audited (${failureReason(err)}); the current key stays`, 'CRITICAL');
   }
   st.pendingKey = pendingAudit.keys[purpose];
   st.findings = pendingAudit.findings;
@@ -233,7 +227,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
       { exchange, account, purpose, auditedFingerprint: st.pendingKey },
     ]);
   } catch (err) {
-    return end('rejected', `promotion refused (${reasonOf(err)}); the current key stays`, 'CRITICAL');
+    return end('rejected', `promotion refused (${failureReason(err)}); the current key stays`, 'CRITICAL');
   }
   await audit('promoted', `AWSCURRENT is now ${promoted.newFingerprint} (version ${promoted.currentVersionId || '-'})${promoted.alreadyPromoted ? ', found already promoted' : ''}`);
   const dropped = await acts.invalidateSecretCache.executeWithOptions({ ...ACT, summary: 'Drop the cached old key on this worker' }, [{ exchange, account, purpose }]);
@@ -248,7 +242,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
       await acts.fetchKeyPermissions.executeWithOptions({ ...VERIFY, summary: `Verify: read ${exchange}/${account} with the new monitoring key` }, [{ exchange, account, purpose }]);
     }
   } catch (err) {
-    const reason = reasonOf(err);
+    const reason = failureReason(err);
     const back = await acts.rollbackCredential.executeWithOptions({ ...ACT, summary: `Roll back to ${st.currentKey}` }, [{ exchange, account, purpose, badFingerprint: st.pendingKey }]);
     await acts.invalidateSecretCache.executeWithOptions({ ...ACT, summary: 'Drop the cached new key' }, [{ exchange, account, purpose }]);
     return end('rolled_back', `the new key ${st.pendingKey} failed verification (${reason}); rolled back to ${back.restoredFingerprint}. Do NOT revoke the old key`, 'CRITICAL');
@@ -293,7 +287,7 @@ export async function rotationCheckWorkflow(input: RotationCheckInput = {}): Pro
       try {
         info = await acts.describeRotation.executeWithOptions({ ...ACT, summary: `Read ${cred} key age` }, [{ exchange: a.exchange, account: a.account, purpose }]);
       } catch (err) {
-        check.error = reasonOf(err);
+        check.error = failureReason(err);
         report.checked.push(check);
         continue;
       }

@@ -3,7 +3,7 @@
  * the session loop: the loop asks for it (start of every run, failover, unknown outcome) and asks
  * whether it may trade. The decisions are domain/reconciliation.ts's, on data an activity read.
  */
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
 import type { ExchangeId, MarketSnapshot } from '../domain/market';
 import { ORDER_RETRY_INTERVAL_MS } from '../domain/order-timing';
@@ -22,6 +22,7 @@ import {
 import type { AlertName } from '../domain/severity';
 import type { ReconciliationCarried, ReconciliationStatus } from '../contracts/session';
 import { FAILURE } from '../contracts/failures';
+import { failureMessage } from './failure';
 
 /** Reads are quick and few: a venue that cannot answer three times leaves reconciliation failed until the next tick. */
 const venue = proxyActivities<DeskActivities>({
@@ -73,11 +74,6 @@ function describeOrder(x: { id: string; clientOrderId: string; symbol: string; s
   return `${x.symbol} ${x.side} ${x.id}${x.clientOrderId ? ` (${x.clientOrderId})` : ''} ${x.status}`;
 }
 
-function describe(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function sessionReconciler(o: ReconcilerOptions) {
   const c = o.carried;
   let intended: IntendedOrder[] = c?.intended ?? [];
@@ -113,7 +109,7 @@ export function sessionReconciler(o: ReconcilerOptions) {
     try {
       view = await venue.readVenueOrders({ ...o.ref, symbols: o.symbols, sinceMs: Date.now() - RECENT_WINDOW_MS, lookups });
     } catch (err) {
-      const reason = `reconciliation failed: the venue's orders could not be read (${describe(err)}); no order is placed until it completes`;
+      const reason = `reconciliation failed: the venue's orders could not be read (${failureMessage(err)}); no order is placed until it completes`;
       return { ok: await fail(reason), snapshot, reason };
     }
     const r = reconcile({
@@ -137,7 +133,7 @@ export function sessionReconciler(o: ReconcilerOptions) {
           by: o.session,
         });
       } catch (err) {
-        const reason = `reconciliation failed: unknown orders could not be cancelled (${describe(err)}); no order is placed until it completes`;
+        const reason = `reconciliation failed: unknown orders could not be cancelled (${failureMessage(err)}); no order is placed until it completes`;
         return { ok: await fail(reason), snapshot, reason };
       }
     }

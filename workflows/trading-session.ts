@@ -9,7 +9,6 @@
  */
 import { checkOperatorId, checkOperatorText, clipReason, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -75,6 +74,7 @@ import {
 } from '../contracts/session';
 import { rebalanceWorkflow } from './rebalance';
 import { sessionReconciler } from './session-reconciliation';
+import { failureType } from './failure';
 
 // ---- activities ------------------------------------------------------------------
 
@@ -127,10 +127,6 @@ export function isolationResumeRefusal(isolation: Isolation | undefined, breaker
   );
 }
 
-function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
-  return undefined;
-}
 
 // ---- the workflow ----------------------------------------------------------------
 
