@@ -37,16 +37,11 @@ import {
   type IncidentPhase,
   type IncidentStatus,
 } from '../contracts/incident';
+import { formatDuration } from '../domain/duration';
 
 const who = (by: unknown) => checkOperatorId(by);
 const why = (reason: unknown) => checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
 
-/** "5 min", "2 h", "1 s": timer summaries show the real budget, not the seed's default. */
-function span(ms: number): string {
-  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
-  return `${Math.round(ms / 1000)} s`;
-}
 
 const ACT: ActivityOptions = { startToCloseTimeout: '60 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 } };
 const acts = proxyActivities<DeskActivities>(ACT);
@@ -174,7 +169,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   const ackMs = (input.ackTimeoutSeconds ?? 5 * 60) * 1000;
   let escalations = 0;
   while (!st.acknowledgedBy && !st.falsePositive) {
-    if (await condition(() => !!st.acknowledgedBy || !!st.falsePositive, ackMs, { summary: `Detection: wait for acknowledgement (${span(ackMs)})` })) break;
+    if (await condition(() => !!st.acknowledgedBy || !!st.falsePositive, ackMs, { summary: `Detection: wait for acknowledgement (${formatDuration(ackMs)})` })) break;
     escalations += 1;
     await note(`not acknowledged in ${Math.round((ackMs * escalations) / 1000)} s: escalation ${escalations}`);
     await acts.escalate.executeWithOptions({ ...ACT, summary: `Escalate (${escalations})` }, [{ incident: workflowId, severity: st.severity, summary: input.summary, round: escalations }]);
@@ -188,7 +183,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     await enter('containment', 'containment proposed: stop the affected sessions and cancel their orders');
     await alert(`Containment proposed: stop ${describeScope()} and cancel open orders. Confirm or decline.`, 'WARNING', 'Containment: propose to operator');
     const confirmMs = (input.containmentConfirmSeconds ?? 15 * 60) * 1000;
-    await condition(() => !!contain, confirmMs, { summary: `Containment: wait for operator confirmation (${span(confirmMs)})` });
+    await condition(() => !!contain, confirmMs, { summary: `Containment: wait for operator confirmation (${formatDuration(confirmMs)})` });
     if (contain?.approve) await runContainment(`confirmed by ${contain.by}`);
     else await note(contain ? `containment declined by ${contain.by}` : 'containment not confirmed in 15 min: sessions keep running');
   }
@@ -203,7 +198,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   );
   await alert('Investigation: record findings and root cause (/findings or warden incident findings)', 'WARNING', 'Investigation: ask for findings');
   const findingsMs = (input.findingsTimeoutSeconds ?? 2 * 3600) * 1000;
-  const gotFindings = await condition(() => !!st.findings, findingsMs, { summary: `Investigation: wait for findings (${span(findingsMs)})` });
+  const gotFindings = await condition(() => !!st.findings, findingsMs, { summary: `Investigation: wait for findings (${formatDuration(findingsMs)})` });
   if (!gotFindings) await note('no findings recorded within 2 h');
 
   // ---- Phase 4: recovery ---------------------------------------------------------------

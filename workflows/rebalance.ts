@@ -21,6 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
+import { formatDuration } from '../domain/duration';
 import { valuePortfolio } from '../domain/portfolio';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
 import { rebalanceNeed, DEFAULT_TIERS } from '../domain/wallet-tiers';
@@ -111,10 +112,10 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
     const waited = Date.now() - waitStarted;
     if (!escalated && waited >= escalateMs) {
       escalated = true;
-      await audit('escalated', `no answer after ${Math.round(waited / 60000)} min`);
+      await audit('escalated', `no answer after ${formatDuration(waited)}`);
       await alert('low_balance', `ESCALATION: ${ask}`, 'CRITICAL');
     } else {
-      await audit('reminder', `waiting ${Math.round(waited / 60000)} min`);
+      await audit('reminder', `waiting ${formatDuration(waited)}`);
       await alert('low_balance', `Reminder: ${ask}`);
     }
   }

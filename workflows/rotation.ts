@@ -46,6 +46,7 @@ import {
 } from '../contracts/rotation';
 import { FAILURE } from '../contracts/failures';
 import { failureReason } from './failure';
+import { formatDuration } from '../domain/duration';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ROTATION_DAYS = 90;
@@ -83,7 +84,6 @@ const acts = proxyActivities<DeskActivities>(ACT);
 /** A verification that fails a few times means the new key does not work: roll back rather than wait. */
 const VERIFY: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] } };
 
-const human = (ms: number) => (ms >= DAY_MS ? `${Math.round(ms / DAY_MS)} d` : ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
 // ---- rotateCredentialWorkflow ------------------------------------------------------
 
@@ -163,15 +163,15 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
     for (;;) {
       const left = t.giveUpMs - (Date.now() - started);
       if (left <= 0) return done();
-      if (await condition(done, Math.min(t.reminderMs, left), { summary: `Wait for ${what} (reminder every ${human(t.reminderMs)}, give up after ${human(t.giveUpMs)})` })) return true;
+      if (await condition(done, Math.min(t.reminderMs, left), { summary: `Wait for ${what} (reminder every ${formatDuration(t.reminderMs)}, give up after ${formatDuration(t.giveUpMs)})` })) return true;
       const waited = Date.now() - started;
       if (waited >= t.giveUpMs) return done();
       if (!escalated && waited >= t.escalateMs) {
         escalated = true;
-        await audit('escalated', `no ${what} after ${human(waited)}`);
+        await audit('escalated', `no ${what} after ${formatDuration(waited)}`);
         await alert('rotation_due', `ESCALATION: ${ask}`, `Escalate: no ${what}`, 'CRITICAL');
       } else {
-        await audit('reminder', `waiting ${human(waited)} for ${what}`);
+        await audit('reminder', `waiting ${formatDuration(waited)} for ${what}`);
         await alert('rotation_due', `Reminder: ${ask}`, `Remind: ${what}`);
       }
     }
@@ -252,7 +252,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
   // ---- 5. retire the old key --------------------------------------------------------------
   st.status = 'settling';
   const ttlMs = (input.cacheTtlSeconds ?? 300) * 1000;
-  if (ttlMs > 0) await sleep(ttlMs, { summary: `Let every worker's secrets cache expire (${human(ttlMs)}) before the old key goes` });
+  if (ttlMs > 0) await sleep(ttlMs, { summary: `Let every worker's secrets cache expire (${formatDuration(ttlMs)}) before the old key goes` });
   st.status = 'awaiting_revocation';
   const revokeAsk =
     `the new key ${st.pendingKey} is live and verified. Revoke the OLD key ${st.currentKey} at ${venue} now (delete it in the exchange UI), ` +

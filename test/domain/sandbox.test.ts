@@ -29,6 +29,7 @@ describe('domain purity', () => {
       'circuit-breaker.ts',
       'client-order-id.ts',
       'dead-mans-switch.ts',
+      'duration.ts',
       'key-audit.ts',
       'market.ts',
       'operator-input.ts',
