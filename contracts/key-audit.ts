@@ -5,6 +5,9 @@
 import type { Finding } from '../domain/key-audit';
 import type { ExchangeId } from '../domain/market';
 
+/** The workflow type the daily `key-audit` schedule starts. */
+export const keyAuditWorkflowType = 'keyAuditWorkflow';
+
 export interface KeyAuditWorkflowInput {
   /** Accounts to audit; absent, the worker's configured accounts. */
   accounts?: Array<{ exchange: ExchangeId; account: string }>;

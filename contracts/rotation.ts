@@ -83,6 +83,10 @@ export interface RotateInput extends RotateTimings {
 
 // ---- rotationCheckWorkflow ----------------------------------------------------------
 
+/** The workflow types the daily schedules start (workers/schedules.ts). */
+export const rotationCheckWorkflowType = 'rotationCheckWorkflow';
+export const dailyReportWorkflowType = 'dailyReportWorkflow';
+
 export interface RotationCheckInput {
   /** Accounts to check (with the symbols a rotation's verification reads); absent, the worker's configured accounts. */
   accounts?: Array<{ exchange: ExchangeId; account: string; symbols?: string[] }>;

@@ -13,8 +13,10 @@ import type { RiskLimits, RiskState } from '../domain/risk';
 import type { StrategyConfig, StrategyState } from '../domain/strategy';
 import type { RebalanceInput } from './rebalance';
 
-/** The workflow type clients list sessions by (workflows/index.ts exports it under this name). */
+/** The workflow type clients start and list sessions by (workflows/index.ts exports it under this name). */
 export const sessionWorkflowType = 'tradingSessionWorkflow';
+/** Its signature, so a client starts it by name with typed arguments and loads no workflow code. */
+export type TradingSessionWorkflow = (input: SessionInput) => Promise<StopReport | undefined>;
 
 export const sessionWorkflowId = (exchange: string, account: string) => `session/${exchange}/${account}`;
 

@@ -4,14 +4,11 @@
  * creates what is missing, updates what differs, and leaves the rest alone.
  */
 import { createHash } from 'node:crypto';
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { WardenConfig } from '../config/schema';
-import type { KeyAuditWorkflowInput } from '../contracts/key-audit';
-import { keyAuditWorkflow } from '../workflows/key-audit';
-import type { RotationCheckInput } from '../contracts/rotation';
-import { rotationCheckWorkflow } from '../workflows/rotation';
-import { dailyReportWorkflow } from '../workflows/daily-report';
+import { keyAuditWorkflowType, type KeyAuditWorkflowInput } from '../contracts/key-audit';
+import { dailyReportWorkflowType, rotationCheckWorkflowType, type RotationCheckInput } from '../contracts/rotation';
 
 export const KEY_AUDIT_SCHEDULE_ID = 'key-audit';
 export const ROTATION_CHECK_SCHEDULE_ID = 'rotation-check';
@@ -39,10 +36,11 @@ function define(
   id: string,
   description: string,
   at: { hour: number; minute: number },
-  workflowType: Workflow,
+  /** By name (contracts/): the CLI applies schedules and loads no workflow code. */
+  workflowType: string,
   args: unknown[],
 ): ScheduleDefinition {
-  const wanted = { workflowType: workflowType.name, taskQueue: config.temporal.taskQueue, args, at };
+  const wanted = { workflowType, taskQueue: config.temporal.taskQueue, args, at };
   const hash = createHash('sha256').update(JSON.stringify(wanted)).digest('hex').slice(0, 16);
   return {
     id,
@@ -80,10 +78,10 @@ export function securitySchedules(config: WardenConfig): ScheduleDefinition[] {
     rotate: { cacheTtlSeconds: config.secrets.cacheTtlSeconds },
   };
   return [
-    define(config, KEY_AUDIT_SCHEDULE_ID, 'Daily API-key audit of every configured account', { hour: 5, minute: 0 }, keyAuditWorkflow, [keyAudit]),
-    define(config, ROTATION_CHECK_SCHEDULE_ID, `Daily credential rotation check (${config.secrets.rotationDays} days)`, { hour: 5, minute: 15 }, rotationCheckWorkflow, [rotation]),
+    define(config, KEY_AUDIT_SCHEDULE_ID, 'Daily API-key audit of every configured account', { hour: 5, minute: 0 }, keyAuditWorkflowType, [keyAudit]),
+    define(config, ROTATION_CHECK_SCHEDULE_ID, `Daily credential rotation check (${config.secrets.rotationDays} days)`, { hour: 5, minute: 15 }, rotationCheckWorkflowType, [rotation]),
     // The seed's INFO daily report: P&L, balances, breaker state, open incidents.
-    define(config, DAILY_REPORT_SCHEDULE_ID, 'Daily report (INFO)', { hour: 7, minute: 0 }, dailyReportWorkflow, []),
+    define(config, DAILY_REPORT_SCHEDULE_ID, 'Daily report (INFO)', { hour: 7, minute: 0 }, dailyReportWorkflowType, []),
   ];
 }
 

@@ -1,14 +1,14 @@
 import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ExchangeAccountConfig, WardenConfig } from '../config/schema';
-import { sessionWorkflowId, type SessionInput } from '../contracts/session';
-import { tradingSessionWorkflow } from '../workflows/trading-session';
+import { sessionWorkflowId, sessionWorkflowType, type SessionInput, type TradingSessionWorkflow } from '../contracts/session';
 
 /**
  * Starts the session for an account, or attaches to the one already running:
  * a session is a singleton per exchange account.
  */
-export async function startSession(client: Client, taskQueue: string, input: SessionInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof tradingSessionWorkflow>> {
-  return client.workflow.start(tradingSessionWorkflow, {
+export async function startSession(client: Client, taskQueue: string, input: SessionInput): Promise<WorkflowHandleWithFirstExecutionRunId<TradingSessionWorkflow>> {
+  // By type name: the CLI starts sessions too, and loads no workflow code.
+  return client.workflow.start<TradingSessionWorkflow>(sessionWorkflowType, {
     taskQueue,
     workflowId: sessionWorkflowId(input.exchange, input.account),
     args: [input],

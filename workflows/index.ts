@@ -12,12 +12,17 @@ export { dailyReportWorkflow } from './daily-report';
 // workflow code): each name must be an export above, with the contract's signature where it has one.
 // Types only: tsc fails here when a workflow is renamed and its contract is not.
 import type { IncidentWorkflow, incidentWorkflowType } from '../contracts/incident';
+import type { keyAuditWorkflowType } from '../contracts/key-audit';
 import type { rebalanceWorkflowType } from '../contracts/rebalance';
-import type { sessionWorkflowType } from '../contracts/session';
+import type { dailyReportWorkflowType, rotationCheckWorkflowType } from '../contracts/rotation';
+import type { sessionWorkflowType, TradingSessionWorkflow } from '../contracts/session';
 type Registered = typeof import('./index');
 type Holds<T extends true> = T;
 export type ContractsNameTheseWorkflows = [
   Holds<Registered[typeof incidentWorkflowType] extends IncidentWorkflow ? true : false>,
   Holds<typeof rebalanceWorkflowType extends keyof Registered ? true : false>,
-  Holds<typeof sessionWorkflowType extends keyof Registered ? true : false>,
+  Holds<Registered[typeof sessionWorkflowType] extends TradingSessionWorkflow ? true : false>,
+  Holds<typeof keyAuditWorkflowType extends keyof Registered ? true : false>,
+  Holds<typeof rotationCheckWorkflowType extends keyof Registered ? true : false>,
+  Holds<typeof dailyReportWorkflowType extends keyof Registered ? true : false>,
 ];
