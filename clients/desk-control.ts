@@ -45,8 +45,9 @@ export interface DeskControl {
    * The kill switch: every running session stops and cancels all its open orders. The stop is
    * recorded in Temporal first (a Signal, durable without a worker), then each session has
    * `confirmWithinMs` to confirm its cancels; the others are listed as unconfirmed, never waited for.
+   * `only` (`<exchange>/<account>`) stops just those sessions (`warden session stop`).
    */
-  stopAll(op: Operator, reason: string, opts?: { confirmWithinMs?: number }): Promise<StopOutcome>;
+  stopAll(op: Operator, reason: string, opts?: { confirmWithinMs?: number; only?: readonly string[] }): Promise<StopOutcome>;
   pauseAll(op: Operator, reason: string): Promise<SessionStatus[]>;
   resumeAll(op: Operator, reason: string): Promise<SessionStatus[]>;
   rebalances(): Promise<RebalanceSummary[]>;

@@ -48,13 +48,15 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
     return this.onSessions((id) => this.client.workflow.getHandle(id).query(statusQuery));
   }
 
-  async stopAll(op: Operator, reason: string, opts: { confirmWithinMs?: number } = {}): Promise<StopOutcome> {
+  async stopAll(op: Operator, reason: string, opts: { confirmWithinMs?: number; only?: readonly string[] } = {}): Promise<StopOutcome> {
     const stopId = `stop/${op.id}/${randomUUID()}`;
     const confirmWithinMs = opts.confirmWithinMs ?? STOP_CONFIRM_WITHIN_MS;
     const req = { by: op.id, reason, stopId };
     const started = Date.now();
-    // Visibility can hang with the server; the configured sessions are known without it.
-    const ids = await this.within(Math.min(confirmWithinMs, 2_000), () => this.sessionIds()).catch(() => this.configuredSessionIds());
+    // Visibility can hang with the server; the configured sessions are known without it. Named sessions need neither.
+    const ids = opts.only
+      ? opts.only.map((s) => { const [exchange, account] = s.split('/') as [string, string]; return sessionWorkflowId(exchange, account); })
+      : await this.within(Math.min(confirmWithinMs, 2_000), () => this.sessionIds()).catch(() => this.configuredSessionIds());
     const reports: StopReport[] = [];
     const unconfirmed: UnconfirmedStop[] = [];
     await Promise.all(

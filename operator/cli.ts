@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/paths';
 import type { LoadedConfig } from '../config/load';
 import type { AuditRecorder, AuditTrail } from '../adapters/audit';
@@ -16,6 +16,7 @@ export interface CliContext {
 /** Operator actions: each writes an `operator_command` event (and its secret reads) to the CLI's trail. */
 const AUDITED_COMMANDS = new Set([
   'stop',
+  'session stop',
   'pause',
   'resume',
   'approve',
@@ -59,7 +60,12 @@ const GROUPS: Record<CommandGroup, Loader[]> = {
   // `incident declare|ack` live with the operator commands, the runbook steps in their own module.
   incident: [operate, async () => (await import('./commands/incident')).registerIncidentCommands],
   security: [async () => (await import('./commands/security')).registerSecurityCommands],
-  session: [async () => (await import('./commands/session')).registerSessionCommands],
+  session: [
+    async () => {
+      const mod = await import('./commands/session');
+      return (program, ctx) => mod.registerSessionCommands(program, ctx, () => temporalDesk(ctx));
+    },
+  ],
   sim: [async () => (await import('./commands/sim')).registerSimCommands],
   tools: [async () => (await import('./commands/tools')).registerToolCommands],
 };
@@ -154,6 +160,11 @@ export async function main(argv: string[]): Promise<void> {
   await finishAudit(audit, failure);
   if (failure !== undefined) {
     const err = failure;
+    // Thrown by an action, not the parser: commander printed nothing (it re-throws its own parse errors as plain CommanderErrors).
+    if (err instanceof InvalidArgumentError) {
+      console.error(`warden: ${err.message}`);
+      process.exit(2);
+    }
     if (err instanceof CommanderError) process.exit(err.exitCode);
     const { ConfigError } = await import('../config/load');
     if (err instanceof ConfigError) {

@@ -38,6 +38,8 @@ export interface KillSwitchDeps {
   /** Built only when needed: it loads ccxt and the secrets store. */
   direct?: () => Promise<DirectCanceller>;
   confirmWithinMs?: number;
+  /** Stop only these sessions (`<exchange>/<account>`): `warden session stop`. */
+  only?: readonly string[];
 }
 
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -47,11 +49,12 @@ export async function killSwitch(deps: KillSwitchDeps, op: Operator, reason: str
   let deskError: string | undefined;
   try {
     const desk = await deps.desk();
-    outcome = await desk.stopAll(op, reason, { confirmWithinMs: deps.confirmWithinMs });
+    outcome = await desk.stopAll(op, reason, { confirmWithinMs: deps.confirmWithinMs, ...(deps.only ? { only: deps.only } : {}) });
   } catch (err) {
     deskError = reasonOf(err);
     const why = `stop NOT recorded: Temporal unreachable (${deskError}); orders NOT yet cancelled`;
-    outcome = { stopId: 'none', reports: [], unconfirmed: deps.configuredSessions.map((session) => ({ session, recorded: false, why })) };
+    const reach = deps.only ?? deps.configuredSessions;
+    outcome = { stopId: 'none', reports: [], unconfirmed: reach.map((session) => ({ session, recorded: false, why })) };
   }
   let direct: DirectCancelResult[] = [];
   if (outcome.unconfirmed.length && deps.direct) {

@@ -203,6 +203,40 @@ describe('kill switch with one venue down', () => {
   });
   afterAll(async () => t?.close());
 
+  it('`warden session stop` takes the same kill switch for one account: that session stops, the other trades on, the stop is audited', async () => {
+    const target = gridSession('bybit');
+    const other = gridSession('binance');
+    await t.startWorker({ gateways, audit: h.audit, secrets: h.secrets() });
+    const handles = await Promise.all([target, other].map((s) => startSession(t.client, t.taskQueue, s)));
+    await waitFor(async () => [openAt(target).length, openAt(other).length], ([a, b]) => a === GRID_ORDERS && b === GRID_ORDERS, 30_000, 'both grids resting');
+    const stateDir = tempDir('warden-ks-session-stop-');
+    const configPath = join(stateDir, 'warden.json');
+    writeFileSync(configPath, JSON.stringify(deskConfig([target, other], { address: inject('temporalAddress'), taskQueue: t.taskQueue }, stateDir)));
+
+    // A reason with a control character is cleaned, never refused: the kill switch must not fail on its reason.
+    const r = await runCli(configPath, ['session', 'stop', '--exchange', target.exchange, '--account', target.account, '--reason', 'bad\u0007fill']);
+    expect(r.code, r.out).toBe(0);
+    // The same report as `warden stop` and Telegram's /stop, for the one session, with the reason cleaned.
+    expect(r.out).toContain(`STOPPED 1 session, ${GRID_ORDERS} orders cancelled.\nReason: bad fill\n${target.exchange}/${target.account}: ${GRID_ORDERS} orders cancelled (BTC/USDT)`);
+    expect(r.out).not.toContain(`${other.exchange}/${other.account}`);
+    expect(openAt(target)).toEqual([]);
+    const [stopped, trading] = await Promise.all(handles.map((hd) => hd.query(statusQuery)));
+    expect(stopped!.mode).toBe('stopped');
+    expect(stopped!.lastStop?.stopId).toMatch(new RegExp(`^stop/cli:${userInfo().username}/`));
+    expect(trading!.mode).toBe('trading');
+    expect(openAt(other)).toHaveLength(GRID_ORDERS);
+    // On the CLI's own trail, as every operator action.
+    const trail = await AuditTrail.open({ dir: join(stateDir, 'cli', 'audit') });
+    const cmd = trail.events().filter((e) => e.type === 'operator_command').map((e) => e.data);
+    await trail.close();
+    expect(cmd).toEqual([expect.objectContaining({ operator: `cli:${userInfo().username}`, channel: 'cli', command: expect.stringMatching(/^session stop/), outcome: 'accepted' })]);
+    // A typo in the account is refused naming the flags, and stops nothing.
+    const typo = await runCli(configPath, ['session', 'stop', '--exchange', other.exchange, '--account', 'nosuch']);
+    expect(typo.code).not.toBe(0);
+    expect(typo.out).toContain(`--exchange/--account: ${other.exchange}/nosuch is not a configured account`);
+    expect((await handles[1]!.query(statusQuery)).mode).toBe('trading');
+  }, 120_000);
+
   it('the live venue is cancelled at once; the dead one is named, retried by the session and cancelled once it answers', async () => {
     const live = gridSession('binance');
     const dead = gridSession('okx');

@@ -70,36 +70,7 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
     .description(summary('stop'))
     // The kill switch never refuses because of its reason: it is cleaned and clipped instead.
     .option('--reason <text>', 'why (recorded in the audit trail)', (v: string) => stopReason(v, 'kill switch via CLI'))
-    .action(async (opts: { reason?: string }) => {
-      const reason = opts.reason ?? 'kill switch via CLI';
-      const loaded = ctx.config();
-      let opened: DeskControl | undefined;
-      let direct: { close(): Promise<void> } | undefined;
-      try {
-        const result = await killSwitch(
-          {
-            desk: async () => (opened = await desk()),
-            configuredSessions: loaded.config.exchanges.filter((x) => x.strategy).map((x) => `${x.exchange}/${x.account}`),
-            direct: async () => {
-              // The CLI's one trail: a second one on the same spool would fork its chain.
-              const d = await (await import('../direct-cancel')).openDirectCanceller(loaded, { accessedBy: 'operator-cli', audit: await ctx.audit?.() });
-              direct = d;
-              return d.canceller;
-            },
-          },
-          cliOperator(),
-          reason,
-        );
-        if (result.deskError && !result.outcome.unconfirmed.length) throw new Error(formatStopFailed(sanitize(result.deskError), 'Revoke the exchange API keys at the exchange now.'));
-        const text = sanitize(formatKillSwitch(result, reason));
-        // Anything the operator must still act on is an error exit, so scripts notice.
-        if (!result.complete) throw new Error(text);
-        ctx.out(text);
-      } finally {
-        await direct?.close();
-        if (opened && isClosable(opened)) await opened.close();
-      }
-    });
+    .action((opts: { reason?: string }) => runKillSwitch(ctx, desk, opts.reason ?? 'kill switch via CLI'));
 
   program
     .command('pause')
@@ -203,4 +174,40 @@ export function registerOperateCommands(program: Command, ctx: CliContext, desk:
       const i = await withDesk((d) => d.acknowledgeIncident(id, cliOperator()));
       ctx.out(`Acknowledged.\n${formatIncident(i)}`);
     });
+}
+
+/**
+ * The CLI's kill switch, for every session (`warden stop`) or named ones (`warden session stop`): one
+ * core with Telegram's /stop (operator/kill-switch.ts): recorded first, confirmed within seconds, cancelled
+ * directly at the venue where the desk does not confirm, and an error exit while anything is left to do.
+ */
+export async function runKillSwitch(ctx: CliContext, desk: () => Promise<DeskControl>, reason: string, only?: readonly string[]): Promise<void> {
+  const loaded = ctx.config();
+  let opened: DeskControl | undefined;
+  let direct: { close(): Promise<void> } | undefined;
+  try {
+    const result = await killSwitch(
+      {
+        desk: async () => (opened = await desk()),
+        configuredSessions: loaded.config.exchanges.filter((x) => x.strategy).map((x) => `${x.exchange}/${x.account}`),
+        direct: async () => {
+          // The CLI's one trail: a second one on the same spool would fork its chain.
+          const d = await (await import('../direct-cancel')).openDirectCanceller(loaded, { accessedBy: 'operator-cli', audit: await ctx.audit?.() });
+          direct = d;
+          return d.canceller;
+        },
+        ...(only ? { only } : {}),
+      },
+      cliOperator(),
+      reason,
+    );
+    if (result.deskError && !result.outcome.unconfirmed.length) throw new Error(formatStopFailed(sanitize(result.deskError), 'Revoke the exchange API keys at the exchange now.'));
+    const text = sanitize(formatKillSwitch(result, reason));
+    // Anything the operator must still act on is an error exit, so scripts notice.
+    if (!result.complete) throw new Error(text);
+    ctx.out(text);
+  } finally {
+    await direct?.close();
+    if (opened && isClosable(opened)) await opened.close();
+  }
 }

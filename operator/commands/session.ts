@@ -1,11 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { userInfo } from 'node:os';
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { ExchangeId } from '../../config/schema';
 import { sessionInputFor, startSession } from '../../workers/sessions';
 import { connectClient } from '../../clients/connect';
-import { sessionWorkflowId, statusQuery, stopUpdate, type SessionStatus } from '../../contracts/session';
+import { sessionWorkflowId, statusQuery, type SessionStatus } from '../../contracts/session';
+import type { DeskControl } from '../../clients/desk-control';
+import { stopReason } from '../telegram/args';
+import { runKillSwitch } from './operate';
 
 function exchangeFlag(value: string): ExchangeId {
   const r = ExchangeId.safeParse(value);
@@ -19,7 +21,7 @@ export function formatSession(s: SessionStatus): string {
 }
 
 /** `warden session start|status|stop`: one account's trading session. */
-export function registerSessionCommands(program: Command, ctx: CliContext): void {
+export function registerSessionCommands(program: Command, ctx: CliContext, desk: () => Promise<DeskControl>): void {
   const session = program.command('session').description(summary('session'));
   const pick = (cmd: Command) =>
     cmd.option('--exchange <id>', 'binance, okx or bybit', exchangeFlag).option('--account <name>', 'account name from the config');
@@ -64,20 +66,16 @@ export function registerSessionCommands(program: Command, ctx: CliContext): void
 
   session
     .command('stop')
-    .description('kill switch for one session: stop trading and cancel all its open orders')
+    .description("kill switch for one session: stop trading and cancel all its open orders (warden stop's path, for one account)")
     .requiredOption('--exchange <id>', 'binance, okx or bybit', exchangeFlag)
     .requiredOption('--account <name>', 'account name')
-    .requiredOption('--reason <text>', 'why (audited)')
-    .action(async (opts: { exchange: ExchangeId; account: string; reason: string }) => {
+    // As `warden stop`: the kill switch never refuses because of its reason; it is cleaned and clipped instead.
+    .option('--reason <text>', 'why (recorded in the audit trail)', (v: string) => stopReason(v, 'kill switch for one session via CLI'))
+    .action(async (opts: { exchange: ExchangeId; account: string; reason?: string }) => {
       const { config } = ctx.config();
-      const client = await connectClient(config.temporal);
-      try {
-        const report = await client.workflow
-          .getHandle(sessionWorkflowId(opts.exchange, opts.account))
-          .executeUpdate(stopUpdate, { args: [{ by: `cli:${userInfo().username}`, reason: opts.reason }] });
-        ctx.out(`${report.session}: stopped, ${report.cancelled.length} open order(s) cancelled`);
-      } finally {
-        await client.connection.close();
+      if (!config.exchanges.some((x) => x.exchange === opts.exchange && x.account === opts.account)) {
+        throw new InvalidArgumentError(`--exchange/--account: ${opts.exchange}/${opts.account} is not a configured account`);
       }
+      await runKillSwitch(ctx, desk, opts.reason ?? 'kill switch for one session via CLI', [`${opts.exchange}/${opts.account}`]);
     });
 }
