@@ -200,13 +200,14 @@ describe('kill switch with one venue down', () => {
   let t: TemporalHarness;
   beforeAll(async () => {
     t = await temporalHarness();
+    // One worker for the file's task queue: a second one in the same process is refused on it.
+    await t.startWorker({ gateways, audit: h.audit, secrets: h.secrets() });
   });
   afterAll(async () => t?.close());
 
   it('`warden session stop` takes the same kill switch for one account: that session stops, the other trades on, the stop is audited', async () => {
     const target = gridSession('bybit');
     const other = gridSession('binance');
-    await t.startWorker({ gateways, audit: h.audit, secrets: h.secrets() });
     const handles = await Promise.all([target, other].map((s) => startSession(t.client, t.taskQueue, s)));
     await waitFor(async () => [openAt(target).length, openAt(other).length], ([a, b]) => a === GRID_ORDERS && b === GRID_ORDERS, 30_000, 'both grids resting');
     const stateDir = tempDir('warden-ks-session-stop-');
@@ -235,13 +236,14 @@ describe('kill switch with one venue down', () => {
     expect(typo.code).not.toBe(0);
     expect(typo.out).toContain(`--exchange/--account: ${other.exchange}/nosuch is not a configured account`);
     expect((await handles[1]!.query(statusQuery)).mode).toBe('trading');
+    // The next test's kill switch stops every running session in the namespace: leave none behind.
+    for (const hd of handles) await hd.terminate('test cleanup');
   }, 120_000);
 
   it('the live venue is cancelled at once; the dead one is named, retried by the session and cancelled once it answers', async () => {
     const live = gridSession('binance');
     const dead = gridSession('okx');
     const audit = h.audit;
-    await t.startWorker({ gateways, audit, secrets: h.secrets() });
     const handles = await Promise.all([live, dead].map((s) => startSession(t.client, t.taskQueue, s)));
     await waitFor(async () => [openAt(live).length, openAt(dead).length], ([a, b]) => a === GRID_ORDERS && b === GRID_ORDERS, 30_000, 'both grids resting');
 
