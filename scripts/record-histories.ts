@@ -160,16 +160,7 @@ function gridSession(exchange: ExchangeId, account: string, overrides: Partial<S
   keys.set(`${exchange}/${account}`, h.addKey(exchange, account));
   h.sim.setBalance(exchange, account, 'USDT', 20_000);
   h.sim.setBalance(exchange, account, 'BTC', 0.01);
-  const price = h.sim.price('BTC/USDT');
-  return {
-    exchange,
-    account,
-    symbols: ['BTC/USDT'],
-    strategy: { kind: 'grid', symbol: 'BTC/USDT', lower: Math.round(price * 0.9), upper: Math.round(price * 1.1), levels: 5, orderAmount: 0.002 },
-    risk: RiskConfig.parse({ maxConcentrationPct: 100 }),
-    tickSeconds: 1,
-    ...overrides,
-  };
+  return h.gridSession(exchange, account, overrides);
 }
 const sessionHandle = (input: SessionInput) => client.workflow.getHandle(`session/${input.exchange}/${input.account}`);
 const sessionStatus = (input: SessionInput) => sessionHandle(input).query(statusQuery);

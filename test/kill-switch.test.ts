@@ -9,7 +9,7 @@ import { AuditTrail } from '../adapters/audit/trail';
 import { startDevServer, type DevServer } from '../adapters/temporal-dev-server';
 import { provisionTemporalCli } from '../adapters/temporal-cli';
 import { TemporalDeskControl } from '../clients/temporal-desk-control';
-import { RiskConfig, WardenConfig } from '../config/schema';
+import { WardenConfig } from '../config/schema';
 import type { ExchangeId } from '../domain/market';
 import { createDirectCanceller } from '../operator/direct-cancel';
 import { killSwitch } from '../operator/kill-switch';
@@ -40,15 +40,7 @@ function gridSession(exchange: ExchangeId): SessionInput {
   h.addKey(exchange, account);
   h.sim.setBalance(exchange, account, 'USDT', 20_000);
   h.sim.setBalance(exchange, account, 'BTC', 0.01);
-  const price = h.sim.price('BTC/USDT');
-  return {
-    exchange,
-    account,
-    symbols: ['BTC/USDT'],
-    strategy: { kind: 'grid', symbol: 'BTC/USDT', lower: Math.round(price * 0.9), upper: Math.round(price * 1.1), levels: 5, orderAmount: 0.002 },
-    risk: RiskConfig.parse({ maxConcentrationPct: 100 }),
-    tickSeconds: 1,
-  };
+  return h.gridSession(exchange, account);
 }
 
 /** Every account's gateway, as a worker's provider over the desk's whole config would give. */

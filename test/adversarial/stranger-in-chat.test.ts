@@ -9,12 +9,12 @@ import { CcxtGatewayProvider } from '../../adapters/exchange/provider';
 import { createLogger } from '../../adapters/logger';
 import { createMetrics } from '../../adapters/metrics';
 import { TemporalDeskControl } from '../../clients/temporal-desk-control';
-import { RiskConfig, WardenConfig } from '../../config/schema';
+import { WardenConfig } from '../../config/schema';
 import type { ExchangeId } from '../../domain/market';
 import type { Alert } from '../../domain/severity';
 import { createOperatorBot, type OperatorBot } from '../../operator/telegram/bot';
 import { startSession } from '../../workers/sessions';
-import { statusQuery, type SessionInput, type SessionStatus } from '../../contracts/session';
+import { statusQuery, type SessionStatus } from '../../contracts/session';
 import { eventsOf } from '../helpers/audit-read';
 import { ExchangeHarness, VENUE_IDS } from '../helpers/exchange';
 import { startFakeTelegram, textUpdate, type FakeTelegram } from '../helpers/fake-telegram';
@@ -90,17 +90,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function input(exchange: ExchangeId): SessionInput {
-  const price = h.sim.price('BTC/USDT');
-  return {
-    exchange,
-    account: ACCOUNT,
-    symbols: ['BTC/USDT'],
-    strategy: { kind: 'grid', symbol: 'BTC/USDT', lower: Math.round(price * 0.9), upper: Math.round(price * 1.1), levels: 5, orderAmount: 0.002 },
-    risk: RiskConfig.parse({ maxConcentrationPct: 100 }),
-    tickSeconds: 1,
-  };
-}
+const input = (exchange: ExchangeId) => h.gridSession(exchange, ACCOUNT);
 
 describe('a stranger in the chat while three sessions trade', () => {
   it('leaves every session trading and yields one WARNING, with no incident', async () => {

@@ -17,7 +17,7 @@ import type { Alert } from '../../domain/severity';
 import { startSession } from '../../workers/sessions';
 import { incidentStatusQuery, incidentWorkflowId } from '../../contracts/incident';
 import { keyAuditWorkflow } from '../../workflows/key-audit';
-import { statusQuery, type SessionInput } from '../../contracts/session';
+import { statusQuery } from '../../contracts/session';
 import { eventsOf } from '../helpers/audit-read';
 import { ExchangeHarness } from '../helpers/exchange';
 import { clientFor } from '../helpers/simulator';
@@ -75,17 +75,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function input(exchange: ExchangeId, account: string): SessionInput {
-  const price = h.sim.price('BTC/USDT');
-  return {
-    exchange,
-    account,
-    symbols: ['BTC/USDT'],
-    strategy: { kind: 'grid', symbol: 'BTC/USDT', lower: Math.round(price * 0.9), upper: Math.round(price * 1.1), levels: 5, orderAmount: 0.002 },
-    risk: RiskConfig.parse({ maxConcentrationPct: 100 }),
-    tickSeconds: 1,
-  };
-}
+const input = (exchange: ExchangeId, account: string) => h.gridSession(exchange, account);
 
 const key = (exchange: ExchangeId, account: string) => keys.get(`${exchange}/${account}`)!;
 const openAt = (exchange: ExchangeId, account: string) => h.sim.orders(exchange, account).filter((o) => o.status === 'open');
@@ -164,7 +154,7 @@ describe('SEV-1 unauthorized_access: evidence that someone else uses the desk ke
     const { exchange, account } = ACCOUNTS[4]!;
     const manual = clientFor(h.sim, { venue: exchange, ...key(exchange, account) });
     await manual.createOrder('BTC/USDT', 'limit', 'buy', 0.001, Math.round(h.sim.price('BTC/USDT') * 0.5), { clientOrderId: 'my-hedge-1' });
-    const shared = { ...input(exchange, account), risk: RiskConfig.parse({ maxConcentrationPct: 100, foreignOrders: 'allowed' }) };
+    const shared = h.gridSession(exchange, account, { risk: RiskConfig.parse({ maxConcentrationPct: 100, foreignOrders: 'allowed' }) });
     const session = await startSession(t.client, t.taskQueue, shared);
     const st = await waitFor(() => session.query(statusQuery), (s) => s.reconciliation?.state === 'ok' && s.orderSeq > 0, 30_000, 'reconciled, then trading');
     expect(st.reconciliation?.foreign).toEqual(['my-hedge-1']);

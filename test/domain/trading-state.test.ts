@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { initialBreaker, trip, type BreakerState, type TripCause } from '../../domain/circuit-breaker';
+import { testClock } from '../helpers/clock';
 import { mayObserve, mayPlace, mayStartRebalance, tradingState, TRADING_STATES, type SessionFacts } from '../../domain/trading-state';
 
 const CAUSES: TripCause[] = ['daily_loss', 'max_drawdown', 'auth', 'exchange_failures', 'manual', 'incident', 'key_audit'];
-const BREAKERS: BreakerState[] = [initialBreaker(), ...CAUSES.map((c) => trip(initialBreaker(), c, `tripped by ${c}`, '2026-01-01T00:00:00.000Z'))];
+const BREAKERS: BreakerState[] = [initialBreaker(), ...CAUSES.map((c) => trip(initialBreaker(), c, `tripped by ${c}`, testClock().toISOString()))];
 const MODES: SessionFacts['mode'][] = ['trading', 'paused', 'stopped'];
 
 /** Every combination of what the session keeps. */

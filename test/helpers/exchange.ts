@@ -6,7 +6,8 @@ import { PAPER_SECRETS_FILE } from '../../adapters/secrets';
 import { LocalFileSecretSource } from '../../adapters/secrets/sources';
 import { CachedSecretsStore } from '../../adapters/secrets/store';
 import { exchangeSecretName, type KeyPurpose, type SecretsStore } from '../../adapters/secrets/types';
-import { ExchangeAccountConfig } from '../../config/schema';
+import { ExchangeAccountConfig, RiskConfig } from '../../config/schema';
+import type { SessionInput } from '../../contracts/session';
 import type { ExchangeId } from '../../domain/market';
 import { startSimulator, type Simulator } from '../../simulator';
 import type { KeyPermissions } from '../../simulator/types';
@@ -74,6 +75,20 @@ export class ExchangeHarness {
       this.addKey(venue, account);
       for (const [asset, total] of Object.entries(balances)) this.sim.setBalance(venue, account, asset, total);
     }
+  }
+
+  /** A session trading a resting grid around the current price: buys below, sells above (5 levels, 4 orders). */
+  gridSession(exchange: ExchangeId, account: string, overrides: Partial<SessionInput> = {}): SessionInput {
+    const price = this.sim.price('BTC/USDT');
+    return {
+      exchange,
+      account,
+      symbols: ['BTC/USDT'],
+      strategy: { kind: 'grid', symbol: 'BTC/USDT', lower: Math.round(price * 0.9), upper: Math.round(price * 1.1), levels: 5, orderAmount: 0.002 },
+      risk: RiskConfig.parse({ maxConcentrationPct: 100 }),
+      tickSeconds: 1,
+      ...overrides,
+    };
   }
 
   secrets(): SecretsStore {

@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../../adapters/free-port';
+import { firstExecutable, onPath, spawnUntilReady, stopChild } from './ready-process';
 
 /**
  * Real Prometheus tooling for the ops tests: `promtool` for the config and rules, and
@@ -16,15 +16,8 @@ const INSTALL_HINT = 'run `bash scripts/ensure-prometheus.sh` (installs Debian\'
 /** Absolute path of `name` ($PROMTOOL_PATH / $PROMETHEUS_PATH, else PATH), or an Error telling how to install it. */
 export function requireBinary(name: 'promtool' | 'prometheus'): string {
   const override = process.env[`${name.toUpperCase()}_PATH`];
-  const candidates = override ? [override] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
+  const found = firstExecutable(override ? [override] : onPath([name]));
+  if (found) return found;
   throw new Error(`${name} not found${override ? ` at ${override}` : ' on PATH'}: ${INSTALL_HINT}.`);
 }
 
@@ -128,46 +121,16 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
       scrape_configs: Object.entries(opts.jobs).map(([job, targets]) => ({ job_name: job, static_configs: [{ targets }] })),
     }),
   );
-  // freePort can race with another process taking the port; a lost race shows as an early exit, so retry.
-  let lastFailure = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(
-      binary,
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    const keep = (c: Buffer) => {
-      output = (output + c.toString()).slice(-8000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    let exit: string | undefined;
-    child.once('exit', (code, signal) => (exit = `prometheus exited (${code ?? signal}) before it was ready: ${output}`));
-    child.once('error', (err) => (exit = `cannot start ${binary}: ${err.message}`));
-    // Readiness polling with a deadline; an early exit ends it at once.
-    const deadline = Date.now() + 30_000;
-    let outcome: string | undefined;
-    while (!outcome) {
-      if (exit) outcome = exit;
-      else if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) outcome = 'ready';
-      else if (Date.now() > deadline) outcome = `prometheus not ready on ${url} after 30 s: ${output}`;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    if (outcome === 'ready') return server(url, dir, child, () => output);
-    lastFailure = outcome;
-    await stopChild(child);
-    if (!/address already in use/i.test(outcome)) break;
-  }
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error(lastFailure);
+  const p = await spawnUntilReady('prometheus', binary, (hostPort) => [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=${hostPort}`,
+    '--log.level=warn',
+  ]).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  return server(p.url, dir, p.child, p.output);
 }
 
 function server(url: string, dir: string, child: ChildProcess, output: () => string): PrometheusServer {
@@ -196,14 +159,3 @@ function server(url: string, dir: string, child: ChildProcess, output: () => str
   };
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
