@@ -10,6 +10,7 @@ import type { KeyAuditResultMessage } from '../domain/key-audit';
 import type { Balance, ExchangeId, OpenOrder } from '../domain/market';
 import type { IntendedOrder, UnknownOrderPolicy } from '../domain/reconciliation';
 import type { RiskLimits, RiskState } from '../domain/risk';
+import type { Isolation } from '../domain/session-machine';
 import type { StrategyConfig, StrategyState } from '../domain/strategy';
 import type { RebalanceInput } from './rebalance';
 
@@ -57,14 +58,8 @@ export interface ResumeRequest extends OperatorRequest {
   approvedBy?: { incidentId: string };
 }
 
-/** Credentials isolated by SEV-1 containment; an isolation predating incident ids lists `unattributed`. */
-export interface Isolation {
-  incidents: string[];
-  reason: string;
-  at: string;
-}
-
-export const UNATTRIBUTED_ISOLATION = 'unattributed';
+/** Credentials isolated by SEV-1 containment (domain/session-machine.ts decides them). */
+export { UNATTRIBUTED_ISOLATION, type Isolation } from '../domain/session-machine';
 
 /** What the stop Update replies: the report, and the session's status once the venue confirmed the cancels. */
 export interface StopResult extends StopReport {

@@ -38,6 +38,7 @@ describe('domain purity', () => {
       'preflight.ts',
       'reconciliation.ts',
       'risk.ts',
+      'session-machine.ts',
       'severity.ts',
       'strategy.ts',
       'trading-state.ts',

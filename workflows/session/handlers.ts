@@ -1,0 +1,92 @@
+/**
+ * The session's Updates, Signals and Query (contracts/session.ts). Each one feeds the state machine
+ * (domain/session-machine.ts) an event; validators refuse before anything changes.
+ */
+import { log, patched, setHandler } from '@temporalio/workflow';
+import { keyAuditRearmRefusal } from '../../domain/circuit-breaker';
+import { KeyAuditResultMessage } from '../../domain/key-audit';
+import { checkOperatorId, checkOperatorText, clipReason, OPERATOR_REASON_MAX } from '../../domain/operator-input';
+import { isolationResumeRefusal } from '../../domain/session-machine';
+import {
+  forceOpenUpdate,
+  keyAuditResultSignal,
+  pauseUpdate,
+  rebalanceDoneSignal,
+  resumeUpdate,
+  statusQuery,
+  stopSignal,
+  stopUpdate,
+  type OperatorRequest,
+} from '../../contracts/session';
+import { stopOnce } from './kill-switch';
+import type { SessionRun } from './run';
+
+// Validators only (no commands): the limits need no patched() and an oversized request changes nothing.
+const validateOperator = ({ by, reason }: OperatorRequest) => {
+  checkOperatorId(by);
+  checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
+};
+
+export function registerSessionHandlers(run: SessionRun): void {
+  setHandler(stopUpdate, (req) => stopOnce(run, req), { validator: validateOperator });
+  setHandler(stopSignal, async (req) => {
+    // A Signal has no validator: a malformed stop still stops (the kill switch never refuses on its reason).
+    const by = typeof req?.by === 'string' && req.by.trim() ? req.by : 'unknown-operator';
+    const given = typeof req?.reason === 'string' && req.reason.trim() ? req.reason : 'kill switch';
+    // A Signal cannot be refused, so an oversized reason is clipped before it reaches the audit trail.
+    const reason = patched('stop-signal-clips-reason') ? clipReason(given) : given;
+    const stopId = typeof req?.stopId === 'string' ? req.stopId : undefined;
+    const incidentId = typeof req?.incidentId === 'string' ? req.incidentId : undefined;
+    // Caught: a signal handler's rejection would fail the workflow task; the cancels are retried every tick.
+    await stopOnce(run, { by, reason, isolate: req?.isolate === true, ...(stopId ? { stopId } : {}), ...(incidentId ? { incidentId } : {}) }).catch((err: unknown) =>
+      log.error('stop signal: cancels not confirmed yet', { err: String(err) }),
+    );
+  });
+  setHandler(
+    pauseUpdate,
+    async (req) => {
+      await run.apply({ type: 'pause', ...req });
+      return run.status();
+    },
+    { validator: validateOperator },
+  );
+  setHandler(
+    resumeUpdate,
+    async (req) => {
+      await run.apply({ type: 'resume', by: req.by, reason: req.reason, approvedIncident: req.approvedBy?.incidentId });
+      return run.status();
+    },
+    {
+      validator: (req) => {
+        validateOperator(req);
+        // A key that could move funds re-arms only after an audit that came back clean (domain/circuit-breaker.ts).
+        const { breaker, keyAudit, isolation } = run.control;
+        const approved = typeof req.approvedBy?.incidentId === 'string' ? req.approvedBy.incidentId : undefined;
+        const refusal = keyAuditRearmRefusal(breaker, keyAudit) ?? isolationResumeRefusal(isolation, breaker, approved);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+  setHandler(
+    forceOpenUpdate,
+    async (req) => {
+      await run.apply({ type: 'force_open', ...req });
+      return run.status();
+    },
+    { validator: validateOperator },
+  );
+  setHandler(statusQuery, () => run.status());
+  // Signal handlers cannot wait: their effects run on (caught, since an unhandled rejection fails every workflow task).
+  setHandler(rebalanceDoneSignal, ({ rebalance, by, outcome }) => run.applyNow({ type: 'rebalance_ended', id: rebalance, by, outcome }));
+  setHandler(keyAuditResultSignal, (raw) => {
+    const parsed = KeyAuditResultMessage.safeParse(raw);
+    if (!parsed.success) return log.error('key audit result ignored: malformed', { err: parsed.error.message });
+    if (!parsed.data.critical) return run.applyNow({ type: 'key_audit', result: parsed.data });
+    // The breaker opens within this call: no new order is placed after it, and the cancel waits for one in flight.
+    run.keyAuditHalts += 1;
+    void run
+      .apply({ type: 'key_audit', result: parsed.data })
+      .catch((err: unknown) => log.error('key audit halt failed', { err: String(err) }))
+      .finally(() => (run.keyAuditHalts -= 1));
+  });
+}
