@@ -19,6 +19,7 @@ import {
 } from './circuit-breaker';
 import { keyAuditHaltIncident, type KeyAuditResultMessage } from './key-audit';
 import type { AlertName, IncidentSeverity } from './severity';
+import { mayStartRebalance } from './trading-state';
 
 /** Credentials isolated by SEV-1 containment; an isolation predating incident ids lists `unattributed`. */
 export interface Isolation {
@@ -149,7 +150,7 @@ export function transition(state: SessionControl, event: SessionEvent, nowIso: s
       return none({ ...state, breaker, isolation });
     }
     case 'low_balance':
-      return mayStartRebalanceNow(state) ? { state: { ...state, mode: 'paused' }, effects: [{ type: 'start_rebalance', warmBalanceUsd: event.warmBalanceUsd }] } : none(state);
+      return mayStartRebalance(state) ? { state: { ...state, mode: 'paused' }, effects: [{ type: 'start_rebalance', warmBalanceUsd: event.warmBalanceUsd }] } : none(state);
     case 'rebalance_started':
       return { state: { ...state, rebalancing: event.id }, effects: [{ type: 'session_event', event: 'rebalance_started', detail: event.detail }] };
     case 'rebalance_ended': {
@@ -201,11 +202,6 @@ export function isolationResumeRefusal(isolation: Isolation | undefined, breaker
     `isolation: credentials isolated by SEV-1 incident ${named.join(', ') || '(unrecorded)'}; ` +
     `only that incident's approveResume resumes this session (warden incident resume ${named[0] ?? '<id>'} --reason ...)`
   );
-}
-
-/** Whether a low warm balance may start the rebalancing procedure: only while trading and not already waiting for one. */
-function mayStartRebalanceNow(state: SessionControl): boolean {
-  return state.mode === 'trading' && !state.rebalancing;
 }
 
 /** Every event type, for the exhaustive transition tests. */
