@@ -33,6 +33,7 @@ describe('domain purity', () => {
       'key-audit.ts',
       'market.ts',
       'operator-input.ts',
+      'operator-wait.ts',
       'order-timing.ts',
       'portfolio.ts',
       'preflight.ts',
