@@ -39,6 +39,7 @@ describe('domain purity', () => {
       'preflight.ts',
       'reconciliation.ts',
       'risk.ts',
+      'rotation-procedure.ts',
       'severity.ts',
       'strategy.ts',
       'trading-state.ts',
@@ -73,6 +74,7 @@ describe('domain inside the Temporal workflow sandbox', () => {
       expect(expected.grid.intents.length).toBeGreaterThan(0);
       expect(expected.breaker.status).toBe('open');
       expect(expected.audit).toContain('🚨 CRITICAL: Withdrawal permission enabled on Bybit! Disable immediately.');
+      expect(expected.procedures.rotation.state.status).toBe('promoting');
     } finally {
       await nativeConnection.close();
       await connection.close();
