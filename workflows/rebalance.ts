@@ -136,21 +136,13 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   // Step 5: the bot confirms the balance increase itself.
   summary.status = 'confirming_balance';
   const target = input.warmBalanceUsd + confirmation.amountUsd * (input.tolerance ?? 0.99);
-  const pollMs = (input.balancePollSeconds ?? 30) * 1000;
-  const deadline = Date.now() + (input.balanceTimeoutSeconds ?? 2 * 3600) * 1000;
-  let seen = 0;
-  for (;;) {
-    const snapshot = await snapshotAccount({ exchange: input.exchange, account: input.account, symbols: input.symbols });
-    seen = valuePortfolio(snapshot).total;
-    if (seen >= target) break;
-    if (Date.now() >= deadline) {
-      summary.status = 'timed_out';
-      await audit('balance_not_seen', `balance ${seen.toFixed(2)} USD, expected at least ${target.toFixed(2)}`);
-      await alert('low_balance', `${session}: the confirmed transfer did not show up (balance ${seen.toFixed(2)} USD); trading stays paused`, 'CRITICAL');
-      await tellSessionItEnded('timed_out', workflowId);
-      return summary;
-    }
-    await sleep(pollMs);
+  const { seenUsd: seen, reached } = await watchBalance(input, target);
+  if (!reached) {
+    summary.status = 'timed_out';
+    await audit('balance_not_seen', `balance ${seen.toFixed(2)} USD, expected at least ${target.toFixed(2)}`);
+    await alert('low_balance', `${session}: the confirmed transfer did not show up (balance ${seen.toFixed(2)} USD); trading stays paused`, 'CRITICAL');
+    await tellSessionItEnded('timed_out', workflowId);
+    return summary;
   }
   summary.warmBalanceUsd = seen;
   await audit('balance_increase_seen', `balance now ${seen.toFixed(2)} USD`);
@@ -172,4 +164,17 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   summary.status = 'completed';
   await audit('session_resumed', `signalled session/${session}`);
   return summary;
+}
+
+/** Reads the account every poll until it holds `targetUsd`, or the balance timeout passes. */
+async function watchBalance(input: RebalanceInput, targetUsd: number): Promise<{ seenUsd: number; reached: boolean }> {
+  const pollMs = (input.balancePollSeconds ?? 30) * 1000;
+  const deadline = Date.now() + (input.balanceTimeoutSeconds ?? 2 * 3600) * 1000;
+  for (;;) {
+    const snapshot = await snapshotAccount({ exchange: input.exchange, account: input.account, symbols: input.symbols });
+    const seenUsd = valuePortfolio(snapshot).total;
+    if (seenUsd >= targetUsd) return { seenUsd, reached: true };
+    if (Date.now() >= deadline) return { seenUsd, reached: false };
+    await sleep(pollMs);
+  }
 }

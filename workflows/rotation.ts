@@ -92,31 +92,12 @@ const { fetchKeyPermissions, snapshotAccount } = proxyActivities<DeskActivities>
 // ---- rotateCredentialWorkflow ------------------------------------------------------
 
 export async function rotateCredentialWorkflow(input: RotateInput): Promise<RotationState> {
-  const { workflowId, runId } = workflowInfo();
+  const { workflowId } = workflowInfo();
   const { exchange, account, purpose } = input;
-  const cred = `${exchange}/${account}/${purpose}`;
-  const key = { exchange, account, purpose };
-  const venue = venueDisplayName(exchange);
-  const now = () => new Date(Date.now()).toISOString();
-  const st: RotationState = { id: workflowId, exchange, account, purpose, status: 'awaiting_pending', startedAt: now(), reason: input.reason ?? 'requested', findings: [] };
+  const st: RotationState = { id: workflowId, exchange, account, purpose, status: 'awaiting_pending', startedAt: new Date(Date.now()).toISOString(), reason: input.reason ?? 'requested', findings: [] };
   let staged: OperatorAck | undefined;
   let revoked: OperatorAck | undefined;
-  let step = 0;
-
-  // The run id keeps a later rotation of the same credential (same workflow id) from colliding with this one's audit ids.
-  const audit = (name: string, detail: string, by = workflowId) =>
-    recordAudit.executeWithOptions({ summary: `Audit: ${name}` }, [
-      {
-        id: `${workflowId}/${runId}/${++step}/${name}`,
-        type: 'config_change',
-        actor: by,
-        data: { parameter: `credential/${cred}`, old_value: st.currentKey ?? '-', new_value: st.pendingKey ?? '-', changed_by: by, reason: `${name}: ${detail}` },
-      },
-    ]);
-  const alert = (name: AlertName, message: string, summary: string, severity?: AlertSeverity) =>
-    sendAlert.executeWithOptions({ summary }, [
-      { alert: makeAlert(name, { message: `${cred}: ${message}`, at: now(), scope: { exchange, account, subject: `rotate-${purpose}-${step}` }, severity }), actor: workflowId },
-    ]);
+  const run = rotationSteps(input, st, { staged: () => staged, revoked: () => revoked });
 
   const checkOperator = (by: unknown) => {
     if (typeof by !== 'string' || !by.trim()) throw new Error('by: an operator id is required');
@@ -154,6 +135,52 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
     },
   );
 
+  // ---- the procedure: read the current key, then step until it ends ------------------
+  const current = await describeRotation.executeWithOptions({ summary: `Read ${exchange}/${account}/${purpose} key metadata` }, [{ exchange, account, purpose }]);
+  if (!current) throw ApplicationFailure.create({ type: FAILURE.secretNotFound, message: `no ${purpose} secret is stored for ${exchange}/${account}: nothing to rotate`, nonRetryable: true });
+  st.currentKey = current.keyFingerprint;
+  let { state, effects } = startRotation({ venue: venueDisplayName(exchange), currentKey: current.keyFingerprint, reason: st.reason, createdAt: current.createdAt });
+  for (;;) {
+    st.status = state.status;
+    let event: RotationEvent | undefined;
+    for (const effect of effects) event = (await run(effect)) ?? event;
+    if (rotationFinished(state)) return st;
+    if (!event) throw new Error(`rotation procedure stalled at ${state.status}`);
+    ({ state, effects } = rotationTransition(state, event));
+  }
+}
+
+/** The operator's answers the rotation waits for (the Update handlers record them). */
+interface Answers {
+  staged: () => OperatorAck | undefined;
+  revoked: () => OperatorAck | undefined;
+}
+
+/** How each rotation step is done: the activities, timers and waits behind domain/rotation-procedure.ts's effects. */
+function rotationSteps(input: RotateInput, st: RotationState, answers: Answers): (effect: RotationEffect) => Promise<RotationEvent | undefined> {
+  const { workflowId, runId } = workflowInfo();
+  const { exchange, account, purpose } = input;
+  const cred = `${exchange}/${account}/${purpose}`;
+  const key = { exchange, account, purpose };
+  const venue = venueDisplayName(exchange);
+  const now = () => new Date(Date.now()).toISOString();
+  let step = 0;
+
+  // The run id keeps a later rotation of the same credential (same workflow id) from colliding with this one's audit ids.
+  const audit = (name: string, detail: string, by = workflowId) =>
+    recordAudit.executeWithOptions({ summary: `Audit: ${name}` }, [
+      {
+        id: `${workflowId}/${runId}/${++step}/${name}`,
+        type: 'config_change',
+        actor: by,
+        data: { parameter: `credential/${cred}`, old_value: st.currentKey ?? '-', new_value: st.pendingKey ?? '-', changed_by: by, reason: `${name}: ${detail}` },
+      },
+    ]);
+  const alert = (name: AlertName, message: string, summary: string, severity?: AlertSeverity) =>
+    sendAlert.executeWithOptions({ summary }, [
+      { alert: makeAlert(name, { message: `${cred}: ${message}`, at: now(), scope: { exchange, account, subject: `rotate-${purpose}-${step}` }, severity }), actor: workflowId },
+    ]);
+
   /** A human wait with reminders, one escalation (CRITICAL) and a deadline. */
   const operatorWait = (what: string, ask: () => string, answered: () => boolean, t: { reminderMs: number; escalateMs: number; giveUpMs: number }) =>
     waitForOperator({
@@ -176,7 +203,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
     `the new key ${st.pendingKey} is live and verified. Revoke the OLD key ${st.currentKey} at ${venue} now (delete it in the exchange UI), ` +
     `then confirm with \`warden rotation revoked ${exchange} ${account} --purpose ${purpose}\`.`;
 
-  /** Runs one step of domain/rotation-procedure.ts; the step that decides returns what it found. */
+  /** The step that decides returns what it found. */
   async function run(effect: RotationEffect): Promise<RotationEvent | undefined> {
     switch (effect.kind) {
       case 'audit':
@@ -186,12 +213,12 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
         await alert('rotation_due', stageAsk(), 'Ask operator to stage a new key');
         return undefined;
       case 'await_stage': {
-        const answer = await operatorWait('a staged key', stageAsk, () => !!staged, {
+        const answer = await operatorWait('a staged key', stageAsk, () => !!answers.staged(), {
           reminderMs: (input.reminderEverySeconds ?? DAY_MS / 1000) * 1000,
           escalateMs: (input.escalateAfterSeconds ?? (3 * DAY_MS) / 1000) * 1000,
           giveUpMs: (input.giveUpAfterSeconds ?? (7 * DAY_MS) / 1000) * 1000,
         });
-        return answer.outcome === 'answered' ? { type: 'staged', by: staged!.by } : { type: 'stage_timed_out' };
+        return answer.outcome === 'answered' ? { type: 'staged', by: answers.staged()!.by } : { type: 'stage_timed_out' };
       }
       case 'forget_cached_key':
         if (effect.which === 'before_pending_read') {
@@ -244,12 +271,12 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
         await alert('rotation_due', revokeAsk(), 'Ask operator to revoke the old key');
         return undefined;
       case 'await_revocation': {
-        const answer = await operatorWait("the old key's revocation", revokeAsk, () => !!revoked, {
+        const answer = await operatorWait("the old key's revocation", revokeAsk, () => !!answers.revoked(), {
           reminderMs: (input.revokeReminderEverySeconds ?? 3600) * 1000,
           escalateMs: (input.revokeEscalateAfterSeconds ?? 4 * 3600) * 1000,
           giveUpMs: (input.revokeGiveUpAfterSeconds ?? 24 * 3600) * 1000,
         });
-        return answer.outcome === 'answered' ? { type: 'revoked', by: revoked!.by } : { type: 'revocation_timed_out' };
+        return answer.outcome === 'answered' ? { type: 'revoked', by: answers.revoked()!.by } : { type: 'revocation_timed_out' };
       }
       case 'end':
         st.outcome = effect.outcome;
@@ -259,19 +286,7 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
     }
   }
 
-  // ---- the procedure: read the current key, then step until it ends ------------------
-  const current = await describeRotation.executeWithOptions({ summary: `Read ${cred} key metadata` }, [key]);
-  if (!current) throw ApplicationFailure.create({ type: FAILURE.secretNotFound, message: `no ${purpose} secret is stored for ${exchange}/${account}: nothing to rotate`, nonRetryable: true });
-  st.currentKey = current.keyFingerprint;
-  let { state, effects } = startRotation({ venue, currentKey: current.keyFingerprint, reason: st.reason, createdAt: current.createdAt });
-  for (;;) {
-    st.status = state.status;
-    let event: RotationEvent | undefined;
-    for (const effect of effects) event = (await run(effect)) ?? event;
-    if (rotationFinished(state)) return st;
-    if (!event) throw new Error(`rotation procedure stalled at ${state.status}`);
-    ({ state, effects } = rotationTransition(state, event));
-  }
+  return run;
 }
 
 // ---- rotationCheckWorkflow ----------------------------------------------------------
