@@ -21,12 +21,13 @@ const ACT: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound, FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 };
-const acts = proxyActivities<DeskActivities>(ACT);
+// Each call adds its timeline summary (executeWithOptions merges it into ACT).
+const { auditAccountKeys, configuredAccounts, sendAlert } = proxyActivities<DeskActivities>(ACT);
 
 export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promise<KeyAuditReport> {
   const { workflowId, runId } = workflowInfo();
   const actor = input.requestedBy ?? workflowId;
-  const accounts = input.accounts ?? (await acts.configuredAccounts.executeWithOptions({ ...ACT, summary: 'List configured accounts' }, []));
+  const accounts = input.accounts ?? (await configuredAccounts.executeWithOptions({ summary: 'List configured accounts' }, []));
   const report: KeyAuditReport = { accounts: [], critical: 0, warnings: 0, failed: 0 };
   const now = () => new Date(Date.now()).toISOString();
 
@@ -34,7 +35,7 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
     const where = `${exchange}/${account}`;
     let findings: Finding[];
     try {
-      ({ findings } = await acts.auditAccountKeys.executeWithOptions({ ...ACT, summary: `Audit API keys of ${where}` }, [
+      ({ findings } = await auditAccountKeys.executeWithOptions({ summary: `Audit API keys of ${where}` }, [
         { exchange, account, auditId: `${workflowId}/${runId}`, actor },
       ]));
     } catch (err) {
@@ -43,7 +44,7 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
       report.failed += 1;
       report.accounts.push({ exchange, account, findings: [], error });
       const alert = makeAlert('key_audit_finding', { message: `[${where}] key audit could not run: ${error}`, at: now(), scope: { exchange, account, subject: 'audit-failed' } });
-      await acts.sendAlert.executeWithOptions({ ...ACT, summary: `Alert: key audit failed on ${where}` }, [{ alert, actor: workflowId }]);
+      await sendAlert.executeWithOptions({ summary: `Alert: key audit failed on ${where}` }, [{ alert, actor: workflowId }]);
       continue;
     }
     const entry: AccountAudit = { exchange, account, findings };
@@ -65,7 +66,7 @@ export async function keyAuditWorkflow(input: KeyAuditWorkflowInput = {}): Promi
         // The catalogue's WARNING stands for whitelist findings; a key that can move funds pages at once.
         ...(f.severity === 'CRITICAL' ? { severity: 'CRITICAL' as const } : {}),
       });
-      await acts.sendAlert.executeWithOptions({ ...ACT, summary: `Alert ${f.severity} ${f.code} on ${where}` }, [{ alert, actor: workflowId }]);
+      await sendAlert.executeWithOptions({ summary: `Alert ${f.severity} ${f.code} on ${where}` }, [{ alert, actor: workflowId }]);
     }
   }
   return report;

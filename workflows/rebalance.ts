@@ -11,7 +11,6 @@
  */
 import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../domain/operator-input';
 import {
-  condition,
   getExternalWorkflowHandle,
   log,
   patched,
@@ -28,9 +27,10 @@ import { rebalanceNeed, DEFAULT_TIERS } from '../domain/wallet-tiers';
 import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate, type RebalanceInput, type RebalanceSummary, type TransferConfirmation } from '../contracts/rebalance';
 import { rebalanceDoneSignal } from '../contracts/session';
 import { FAILURE } from '../contracts/failures';
+import { waitForOperator } from './wait-for-operator';
 
-const exchange = proxyActivities<DeskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth] } });
-const records = proxyActivities<DeskActivities>({ startToCloseTimeout: '15 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
+const { snapshotAccount } = proxyActivities<DeskActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth] } });
+const { recordAudit, sendAlert } = proxyActivities<DeskActivities>({ startToCloseTimeout: '15 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } });
 
 export async function rebalanceWorkflow(input: RebalanceInput): Promise<RebalanceSummary> {
   const { workflowId } = workflowInfo();
@@ -51,9 +51,9 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   let step = 0;
 
   const audit = (name: string, detail: string) =>
-    records.recordAudit({ id: `${workflowId}/${++step}/${name}`, type: 'rebalance_step', actor: session, data: { rebalance: workflowId, step: name, detail } });
+    recordAudit({ id: `${workflowId}/${++step}/${name}`, type: 'rebalance_step', actor: session, data: { rebalance: workflowId, step: name, detail } });
   const alert = (name: AlertName, message: string, severity?: AlertSeverity) =>
-    records.sendAlert({ alert: makeAlert(name, { message, at: new Date(Date.now()).toISOString(), scope: { exchange: input.exchange, account: input.account, subject: `rebalance-${step}` }, severity }), actor: workflowId });
+    sendAlert({ alert: makeAlert(name, { message, at: new Date(Date.now()).toISOString(), scope: { exchange: input.exchange, account: input.account, subject: `rebalance-${step}` }, severity }), actor: workflowId });
 
   const checkOperator = (by: string) => {
     checkOperatorId(by);
@@ -101,24 +101,23 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
 
   // Step 3: the human wait, with reminders and escalation.
   const reminderMs = (input.reminderEverySeconds ?? 30 * 60) * 1000;
-  const escalateMs = (input.escalateAfterSeconds ?? 2 * 3600) * 1000;
   const giveUpMs = (input.giveUpAfterSeconds ?? 24 * 3600) * 1000;
-  const waitStarted = Date.now();
-  let escalated = false;
-  while (!confirmation && !rejection) {
-    const left = giveUpMs - (Date.now() - waitStarted);
-    if (left <= 0) break;
-    if (await condition(() => !!confirmation || !!rejection, Math.min(reminderMs, left))) break;
-    const waited = Date.now() - waitStarted;
-    if (!escalated && waited >= escalateMs) {
-      escalated = true;
-      await audit('escalated', `no answer after ${formatDuration(waited)}`);
-      await alert('low_balance', `ESCALATION: ${ask}`, 'CRITICAL');
-    } else {
-      await audit('reminder', `waiting ${formatDuration(waited)}`);
+  // Runs started before the shared wait reminded once more at the deadline, just before giving up.
+  const legacy = patched('rebalance-wait-for-operator') ? undefined : { checksBeforeArming: true, nudgesAtDeadline: true };
+  await waitForOperator({
+    answered: () => !!confirmation || !!rejection,
+    policy: { nudgeEveryMs: reminderMs, escalateAfterMs: (input.escalateAfterSeconds ?? 2 * 3600) * 1000, giveUpAfterMs: giveUpMs },
+    summary: `Wait for the operator's transfer (reminder every ${formatDuration(reminderMs)}, give up after ${formatDuration(giveUpMs)})`,
+    remind: async ({ waitedMs }) => {
+      await audit('reminder', `waiting ${formatDuration(waitedMs)}`);
       await alert('low_balance', `Reminder: ${ask}`);
-    }
-  }
+    },
+    escalate: async ({ waitedMs }) => {
+      await audit('escalated', `no answer after ${formatDuration(waitedMs)}`);
+      await alert('low_balance', `ESCALATION: ${ask}`, 'CRITICAL');
+    },
+    legacy,
+  });
   if (rejection) {
     summary.status = 'rejected';
     await audit('rejected', `by ${rejection.by}: ${rejection.reason}`);
@@ -137,21 +136,13 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   // Step 5: the bot confirms the balance increase itself.
   summary.status = 'confirming_balance';
   const target = input.warmBalanceUsd + confirmation.amountUsd * (input.tolerance ?? 0.99);
-  const pollMs = (input.balancePollSeconds ?? 30) * 1000;
-  const deadline = Date.now() + (input.balanceTimeoutSeconds ?? 2 * 3600) * 1000;
-  let seen = 0;
-  for (;;) {
-    const snapshot = await exchange.snapshotAccount({ exchange: input.exchange, account: input.account, symbols: input.symbols });
-    seen = valuePortfolio(snapshot).total;
-    if (seen >= target) break;
-    if (Date.now() >= deadline) {
-      summary.status = 'timed_out';
-      await audit('balance_not_seen', `balance ${seen.toFixed(2)} USD, expected at least ${target.toFixed(2)}`);
-      await alert('low_balance', `${session}: the confirmed transfer did not show up (balance ${seen.toFixed(2)} USD); trading stays paused`, 'CRITICAL');
-      await tellSessionItEnded('timed_out', workflowId);
-      return summary;
-    }
-    await sleep(pollMs);
+  const { seenUsd: seen, reached } = await watchBalance(input, target);
+  if (!reached) {
+    summary.status = 'timed_out';
+    await audit('balance_not_seen', `balance ${seen.toFixed(2)} USD, expected at least ${target.toFixed(2)}`);
+    await alert('low_balance', `${session}: the confirmed transfer did not show up (balance ${seen.toFixed(2)} USD); trading stays paused`, 'CRITICAL');
+    await tellSessionItEnded('timed_out', workflowId);
+    return summary;
   }
   summary.warmBalanceUsd = seen;
   await audit('balance_increase_seen', `balance now ${seen.toFixed(2)} USD`);
@@ -173,4 +164,17 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
   summary.status = 'completed';
   await audit('session_resumed', `signalled session/${session}`);
   return summary;
+}
+
+/** Reads the account every poll until it holds `targetUsd`, or the balance timeout passes. */
+async function watchBalance(input: RebalanceInput, targetUsd: number): Promise<{ seenUsd: number; reached: boolean }> {
+  const pollMs = (input.balancePollSeconds ?? 30) * 1000;
+  const deadline = Date.now() + (input.balanceTimeoutSeconds ?? 2 * 3600) * 1000;
+  for (;;) {
+    const snapshot = await snapshotAccount({ exchange: input.exchange, account: input.account, symbols: input.symbols });
+    const seenUsd = valuePortfolio(snapshot).total;
+    if (seenUsd >= targetUsd) return { seenUsd, reached: true };
+    if (Date.now() >= deadline) return { seenUsd, reached: false };
+    await sleep(pollMs);
+  }
 }

@@ -18,7 +18,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ApplicationFailure,
-  condition,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -45,8 +44,10 @@ import {
   type RotationStatus,
 } from '../contracts/rotation';
 import { FAILURE } from '../contracts/failures';
-import { failureReason } from './failure';
 import { formatDuration } from '../domain/duration';
+import { rotationFinished, rotationTransition, startRotation, type RotationEffect, type RotationEvent } from '../domain/rotation-procedure';
+import { failureReason } from './failure';
+import { waitForOperator } from './wait-for-operator';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_ROTATION_DAYS = 90;
@@ -80,45 +81,23 @@ const ACT: ActivityOptions = {
     nonRetryableErrorTypes: [FAILURE.secretFormat, FAILURE.secretNotFound, FAILURE.rotationState, FAILURE.rotationUnavailable, FAILURE.exchangeAuth, FAILURE.exchangeRejected],
   },
 };
-const acts = proxyActivities<DeskActivities>(ACT);
+// Each call adds its timeline summary (executeWithOptions merges it into these options).
+const { auditAccountKeys, configuredAccounts, describeRotation, invalidateSecretCache, promoteCredential, recordAudit, rollbackCredential, sendAlert } = proxyActivities<DeskActivities>(ACT);
 /** A verification that fails a few times means the new key does not work: roll back rather than wait. */
-const VERIFY: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] } };
-
+const { fetchKeyPermissions, snapshotAccount } = proxyActivities<DeskActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...ACT.retry, maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
+});
 
 // ---- rotateCredentialWorkflow ------------------------------------------------------
 
 export async function rotateCredentialWorkflow(input: RotateInput): Promise<RotationState> {
-  const { workflowId, runId } = workflowInfo();
+  const { workflowId } = workflowInfo();
   const { exchange, account, purpose } = input;
-  const cred = `${exchange}/${account}/${purpose}`;
-  const venue = venueDisplayName(exchange);
-  const now = () => new Date(Date.now()).toISOString();
-  const st: RotationState = { id: workflowId, exchange, account, purpose, status: 'awaiting_pending', startedAt: now(), reason: input.reason ?? 'requested', findings: [] };
+  const st: RotationState = { id: workflowId, exchange, account, purpose, status: 'awaiting_pending', startedAt: new Date(Date.now()).toISOString(), reason: input.reason ?? 'requested', findings: [] };
   let staged: OperatorAck | undefined;
   let revoked: OperatorAck | undefined;
-  let step = 0;
-
-  // The run id keeps a later rotation of the same credential (same workflow id) from colliding with this one's audit ids.
-  const audit = (name: string, detail: string, by = workflowId) =>
-    acts.recordAudit.executeWithOptions({ ...ACT, summary: `Audit: ${name}` }, [
-      {
-        id: `${workflowId}/${runId}/${++step}/${name}`,
-        type: 'config_change',
-        actor: by,
-        data: { parameter: `credential/${cred}`, old_value: st.currentKey ?? '-', new_value: st.pendingKey ?? '-', changed_by: by, reason: `${name}: ${detail}` },
-      },
-    ]);
-  const alert = (name: AlertName, message: string, summary: string, severity?: AlertSeverity) =>
-    acts.sendAlert.executeWithOptions({ ...ACT, summary }, [
-      { alert: makeAlert(name, { message: `${cred}: ${message}`, at: now(), scope: { exchange, account, subject: `rotate-${purpose}-${step}` }, severity }), actor: workflowId },
-    ]);
-  const end = async (status: RotationStatus, outcome: string, severity?: AlertSeverity): Promise<RotationState> => {
-    st.status = status;
-    st.outcome = outcome;
-    await audit(status, outcome);
-    if (severity) await alert(status === 'rejected' ? 'key_audit_finding' : 'rotation_due', outcome, `Alert: rotation ${status}`, severity);
-    return st;
-  };
+  const run = rotationSteps(input, st, { staged: () => staged, revoked: () => revoked });
 
   const checkOperator = (by: unknown) => {
     if (typeof by !== 'string' || !by.trim()) throw new Error('by: an operator id is required');
@@ -156,117 +135,158 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
     },
   );
 
-  /** A human wait with reminders, one escalation (CRITICAL) and a deadline; true when `done`. */
-  async function waitForOperator(what: string, done: () => boolean, ask: string, t: { reminderMs: number; escalateMs: number; giveUpMs: number }): Promise<boolean> {
-    const started = Date.now();
-    let escalated = false;
-    for (;;) {
-      const left = t.giveUpMs - (Date.now() - started);
-      if (left <= 0) return done();
-      if (await condition(done, Math.min(t.reminderMs, left), { summary: `Wait for ${what} (reminder every ${formatDuration(t.reminderMs)}, give up after ${formatDuration(t.giveUpMs)})` })) return true;
-      const waited = Date.now() - started;
-      if (waited >= t.giveUpMs) return done();
-      if (!escalated && waited >= t.escalateMs) {
-        escalated = true;
-        await audit('escalated', `no ${what} after ${formatDuration(waited)}`);
-        await alert('rotation_due', `ESCALATION: ${ask}`, `Escalate: no ${what}`, 'CRITICAL');
-      } else {
-        await audit('reminder', `waiting ${formatDuration(waited)} for ${what}`);
-        await alert('rotation_due', `Reminder: ${ask}`, `Remind: ${what}`);
-      }
-    }
-  }
-
-  // ---- 1. the current key, and the operator's chore ---------------------------------
-  const current = await acts.describeRotation.executeWithOptions({ ...ACT, summary: `Read ${cred} key metadata` }, [{ exchange, account, purpose }]);
+  // ---- the procedure: read the current key, then step until it ends ------------------
+  const current = await describeRotation.executeWithOptions({ summary: `Read ${exchange}/${account}/${purpose} key metadata` }, [{ exchange, account, purpose }]);
   if (!current) throw ApplicationFailure.create({ type: FAILURE.secretNotFound, message: `no ${purpose} secret is stored for ${exchange}/${account}: nothing to rotate`, nonRetryable: true });
   st.currentKey = current.keyFingerprint;
-  await audit('started', `${st.reason}; current key ${current.keyFingerprint} created ${current.createdAt}`);
+  let { state, effects } = startRotation({ venue: venueDisplayName(exchange), currentKey: current.keyFingerprint, reason: st.reason, createdAt: current.createdAt });
+  for (;;) {
+    st.status = state.status;
+    let event: RotationEvent | undefined;
+    for (const effect of effects) event = (await run(effect)) ?? event;
+    if (rotationFinished(state)) return st;
+    if (!event) throw new Error(`rotation procedure stalled at ${state.status}`);
+    ({ state, effects } = rotationTransition(state, event));
+  }
+}
 
-  const stageAsk =
-    `rotate the ${purpose} key ${current.keyFingerprint} (${st.reason}). Create a new ${venue} key (read${purpose === 'trading' ? ' + trade' : ' only'}, no withdrawal or transfer, server IPs only), ` +
+/** The operator's answers the rotation waits for (the Update handlers record them). */
+interface Answers {
+  staged: () => OperatorAck | undefined;
+  revoked: () => OperatorAck | undefined;
+}
+
+/** How each rotation step is done: the activities, timers and waits behind domain/rotation-procedure.ts's effects. */
+function rotationSteps(input: RotateInput, st: RotationState, answers: Answers): (effect: RotationEffect) => Promise<RotationEvent | undefined> {
+  const { workflowId, runId } = workflowInfo();
+  const { exchange, account, purpose } = input;
+  const cred = `${exchange}/${account}/${purpose}`;
+  const key = { exchange, account, purpose };
+  const venue = venueDisplayName(exchange);
+  const now = () => new Date(Date.now()).toISOString();
+  let step = 0;
+
+  // The run id keeps a later rotation of the same credential (same workflow id) from colliding with this one's audit ids.
+  const audit = (name: string, detail: string, by = workflowId) =>
+    recordAudit.executeWithOptions({ summary: `Audit: ${name}` }, [
+      {
+        id: `${workflowId}/${runId}/${++step}/${name}`,
+        type: 'config_change',
+        actor: by,
+        data: { parameter: `credential/${cred}`, old_value: st.currentKey ?? '-', new_value: st.pendingKey ?? '-', changed_by: by, reason: `${name}: ${detail}` },
+      },
+    ]);
+  const alert = (name: AlertName, message: string, summary: string, severity?: AlertSeverity) =>
+    sendAlert.executeWithOptions({ summary }, [
+      { alert: makeAlert(name, { message: `${cred}: ${message}`, at: now(), scope: { exchange, account, subject: `rotate-${purpose}-${step}` }, severity }), actor: workflowId },
+    ]);
+
+  /** A human wait with reminders, one escalation (CRITICAL) and a deadline. */
+  const operatorWait = (what: string, ask: () => string, answered: () => boolean, t: { reminderMs: number; escalateMs: number; giveUpMs: number }) =>
+    waitForOperator({
+      answered,
+      policy: { nudgeEveryMs: t.reminderMs, escalateAfterMs: t.escalateMs, giveUpAfterMs: t.giveUpMs },
+      summary: `Wait for ${what} (reminder every ${formatDuration(t.reminderMs)}, give up after ${formatDuration(t.giveUpMs)})`,
+      remind: async ({ waitedMs }) => {
+        await audit('reminder', `waiting ${formatDuration(waitedMs)} for ${what}`);
+        await alert('rotation_due', `Reminder: ${ask()}`, `Remind: ${what}`);
+      },
+      escalate: async ({ waitedMs }) => {
+        await audit('escalated', `no ${what} after ${formatDuration(waitedMs)}`);
+        await alert('rotation_due', `ESCALATION: ${ask()}`, `Escalate: no ${what}`, 'CRITICAL');
+      },
+    });
+  const stageAsk = () =>
+    `rotate the ${purpose} key ${st.currentKey} (${st.reason}). Create a new ${venue} key (read${purpose === 'trading' ? ' + trade' : ' only'}, no withdrawal or transfer, server IPs only), ` +
     `stage it with \`warden secrets stage ${exchange} ${account} --purpose ${purpose}\`, then confirm with \`warden rotation staged ${exchange} ${account} --purpose ${purpose}\`. The current key keeps working meanwhile.`;
-  await alert('rotation_due', stageAsk, 'Ask operator to stage a new key');
-  const gotStaged = await waitForOperator('a staged key', () => !!staged, stageAsk, {
-    reminderMs: (input.reminderEverySeconds ?? DAY_MS / 1000) * 1000,
-    escalateMs: (input.escalateAfterSeconds ?? 3 * DAY_MS / 1000) * 1000,
-    giveUpMs: (input.giveUpAfterSeconds ?? 7 * DAY_MS / 1000) * 1000,
-  });
-  if (!gotStaged) return end('timed_out', 'nobody staged a new key in time; the current key stays and is still due', 'CRITICAL');
-  const stagedBy = staged!.by;
-
-  // ---- 2. audit the staged key at the venue --------------------------------------------
-  st.status = 'auditing';
-  await audit('pending_stored', `staged key reported by ${stagedBy}`, stagedBy);
-  await acts.invalidateSecretCache.executeWithOptions({ ...ACT, summary: 'Drop cached secret before reading AWSPENDING' }, [{ exchange, account, purpose }]);
-  let pendingAudit;
-  try {
-    pendingAudit = await acts.auditAccountKeys.executeWithOptions({ ...ACT, summary: `Audit the staged (AWSPENDING) ${purpose} key at ${venue}` }, [
-      { exchange, account, purpose, stage: 'AWSPENDING', auditId: `${workflowId}/${runId}/pending`, actor: stagedBy },
-    ]);
-  } catch (err) {
-    return end('rejected', `the staged key could not be audited (${failureReason(err)}); the current key stays`, 'CRITICAL');
-  }
-  st.pendingKey = pendingAudit.keys[purpose];
-  st.findings = pendingAudit.findings;
-  if (!st.pendingKey || st.pendingKey === st.currentKey) {
-    return end('rejected', `the staged key is the current key ${st.currentKey}; stage a NEW key`, 'WARNING');
-  }
-  const critical = pendingAudit.findings.filter((f) => f.severity === 'CRITICAL');
-  if (critical.length) {
-    return end('rejected', `staged key ${st.pendingKey} REJECTED, the current key stays: ${critical.map((f) => f.message).join(' ')}`, 'CRITICAL');
-  }
-  const warnings = pendingAudit.findings.filter((f) => f.severity === 'WARNING');
-  await audit('pending_audited', warnings.length ? `accepted with ${warnings.length} warning(s): ${warnings.map((f) => f.message).join(' ')}` : 'no findings');
-
-  // ---- 3. promote ------------------------------------------------------------------------
-  st.status = 'promoting';
-  let promoted;
-  try {
-    promoted = await acts.promoteCredential.executeWithOptions({ ...ACT, summary: `Promote AWSPENDING ${st.pendingKey} to AWSCURRENT` }, [
-      { exchange, account, purpose, auditedFingerprint: st.pendingKey },
-    ]);
-  } catch (err) {
-    return end('rejected', `promotion refused (${failureReason(err)}); the current key stays`, 'CRITICAL');
-  }
-  await audit('promoted', `AWSCURRENT is now ${promoted.newFingerprint} (version ${promoted.currentVersionId || '-'})${promoted.alreadyPromoted ? ', found already promoted' : ''}`);
-  const dropped = await acts.invalidateSecretCache.executeWithOptions({ ...ACT, summary: 'Drop the cached old key on this worker' }, [{ exchange, account, purpose }]);
-  await audit('cache_invalidated', `${dropped.secretName} on ${dropped.worker}`);
-
-  // ---- 4. verify: the new key must work before the old one goes --------------------------------
-  st.status = 'verifying';
-  try {
-    if (purpose === 'trading') {
-      await acts.snapshotAccount.executeWithOptions({ ...VERIFY, summary: `Verify: snapshot ${exchange}/${account} with the new key` }, [{ exchange, account, symbols: input.symbols ?? [] }]);
-    } else {
-      await acts.fetchKeyPermissions.executeWithOptions({ ...VERIFY, summary: `Verify: read ${exchange}/${account} with the new monitoring key` }, [{ exchange, account, purpose }]);
-    }
-  } catch (err) {
-    const reason = failureReason(err);
-    const back = await acts.rollbackCredential.executeWithOptions({ ...ACT, summary: `Roll back to ${st.currentKey}` }, [{ exchange, account, purpose, badFingerprint: st.pendingKey }]);
-    await acts.invalidateSecretCache.executeWithOptions({ ...ACT, summary: 'Drop the cached new key' }, [{ exchange, account, purpose }]);
-    return end('rolled_back', `the new key ${st.pendingKey} failed verification (${reason}); rolled back to ${back.restoredFingerprint}. Do NOT revoke the old key`, 'CRITICAL');
-  }
-  await audit('verified', `${purpose === 'trading' ? 'account snapshot' : 'read'} succeeded with ${st.pendingKey}`);
-
-  // ---- 5. retire the old key --------------------------------------------------------------
-  st.status = 'settling';
-  const ttlMs = (input.cacheTtlSeconds ?? 300) * 1000;
-  if (ttlMs > 0) await sleep(ttlMs, { summary: `Let every worker's secrets cache expire (${formatDuration(ttlMs)}) before the old key goes` });
-  st.status = 'awaiting_revocation';
-  const revokeAsk =
+  const revokeAsk = () =>
     `the new key ${st.pendingKey} is live and verified. Revoke the OLD key ${st.currentKey} at ${venue} now (delete it in the exchange UI), ` +
     `then confirm with \`warden rotation revoked ${exchange} ${account} --purpose ${purpose}\`.`;
-  await audit('revocation_requested', `old key ${st.currentKey}`);
-  await alert('rotation_due', revokeAsk, 'Ask operator to revoke the old key');
-  const gotRevoked = await waitForOperator("the old key's revocation", () => !!revoked, revokeAsk, {
-    reminderMs: (input.revokeReminderEverySeconds ?? 3600) * 1000,
-    escalateMs: (input.revokeEscalateAfterSeconds ?? 4 * 3600) * 1000,
-    giveUpMs: (input.revokeGiveUpAfterSeconds ?? 24 * 3600) * 1000,
-  });
-  if (!gotRevoked) return end('revocation_unconfirmed', `nobody confirmed revoking the old key ${st.currentKey}; it may still be live at ${venue}`, 'CRITICAL');
-  await audit('old_key_revoked', `old key ${st.currentKey} revoked at ${venue}, confirmed by ${revoked!.by}`, revoked!.by);
-  return end('completed', `rotated ${st.currentKey} -> ${st.pendingKey}`);
+
+  /** The step that decides returns what it found. */
+  async function run(effect: RotationEffect): Promise<RotationEvent | undefined> {
+    switch (effect.kind) {
+      case 'audit':
+        await audit(effect.step, effect.detail, effect.by);
+        return undefined;
+      case 'ask_to_stage':
+        await alert('rotation_due', stageAsk(), 'Ask operator to stage a new key');
+        return undefined;
+      case 'await_stage': {
+        const answer = await operatorWait('a staged key', stageAsk, () => !!answers.staged(), {
+          reminderMs: (input.reminderEverySeconds ?? DAY_MS / 1000) * 1000,
+          escalateMs: (input.escalateAfterSeconds ?? (3 * DAY_MS) / 1000) * 1000,
+          giveUpMs: (input.giveUpAfterSeconds ?? (7 * DAY_MS) / 1000) * 1000,
+        });
+        return answer.outcome === 'answered' ? { type: 'staged', by: answers.staged()!.by } : { type: 'stage_timed_out' };
+      }
+      case 'forget_cached_key':
+        if (effect.which === 'before_pending_read') {
+          await invalidateSecretCache.executeWithOptions({ summary: 'Drop cached secret before reading AWSPENDING' }, [key]);
+        } else {
+          const dropped = await invalidateSecretCache.executeWithOptions({ summary: 'Drop the cached old key on this worker' }, [key]);
+          await audit('cache_invalidated', `${dropped.secretName} on ${dropped.worker}`);
+        }
+        return undefined;
+      case 'audit_pending_key': {
+        let pending;
+        try {
+          pending = await auditAccountKeys.executeWithOptions({ summary: `Audit the staged (AWSPENDING) ${purpose} key at ${venue}` }, [
+            { ...key, stage: 'AWSPENDING', auditId: `${workflowId}/${runId}/pending`, actor: st.stagedBy! },
+          ]);
+        } catch (err) {
+          return { type: 'pending_audit_failed', reason: failureReason(err) };
+        }
+        st.pendingKey = pending.keys[purpose];
+        st.findings = pending.findings;
+        return { type: 'pending_audited', pendingKey: st.pendingKey, findings: st.findings };
+      }
+      case 'promote':
+        try {
+          const p = await promoteCredential.executeWithOptions({ summary: `Promote AWSPENDING ${effect.fingerprint} to AWSCURRENT` }, [{ ...key, auditedFingerprint: effect.fingerprint }]);
+          return { type: 'promoted', fingerprint: p.newFingerprint, versionId: p.currentVersionId, alreadyPromoted: p.alreadyPromoted };
+        } catch (err) {
+          return { type: 'promotion_refused', reason: failureReason(err) };
+        }
+      case 'verify':
+        try {
+          if (purpose === 'trading') {
+            await snapshotAccount.executeWithOptions({ summary: `Verify: snapshot ${exchange}/${account} with the new key` }, [{ exchange, account, symbols: input.symbols ?? [] }]);
+          } else {
+            await fetchKeyPermissions.executeWithOptions({ summary: `Verify: read ${exchange}/${account} with the new monitoring key` }, [key]);
+          }
+        } catch (err) {
+          const reason = failureReason(err);
+          const back = await rollbackCredential.executeWithOptions({ summary: `Roll back to ${st.currentKey}` }, [{ ...key, badFingerprint: st.pendingKey! }]);
+          await invalidateSecretCache.executeWithOptions({ summary: 'Drop the cached new key' }, [key]);
+          return { type: 'verification_failed', reason, restoredKey: back.restoredFingerprint };
+        }
+        return { type: 'verified', check: purpose === 'trading' ? 'account snapshot' : 'read' };
+      case 'settle': {
+        const ttlMs = (input.cacheTtlSeconds ?? 300) * 1000;
+        if (ttlMs > 0) await sleep(ttlMs, { summary: `Let every worker's secrets cache expire (${formatDuration(ttlMs)}) before the old key goes` });
+        return { type: 'settled' };
+      }
+      case 'ask_to_revoke':
+        await alert('rotation_due', revokeAsk(), 'Ask operator to revoke the old key');
+        return undefined;
+      case 'await_revocation': {
+        const answer = await operatorWait("the old key's revocation", revokeAsk, () => !!answers.revoked(), {
+          reminderMs: (input.revokeReminderEverySeconds ?? 3600) * 1000,
+          escalateMs: (input.revokeEscalateAfterSeconds ?? 4 * 3600) * 1000,
+          giveUpMs: (input.revokeGiveUpAfterSeconds ?? 24 * 3600) * 1000,
+        });
+        return answer.outcome === 'answered' ? { type: 'revoked', by: answers.revoked()!.by } : { type: 'revocation_timed_out' };
+      }
+      case 'end':
+        st.outcome = effect.outcome;
+        await audit(st.status, effect.outcome);
+        if (effect.alert) await alert(effect.alert.name, effect.outcome, `Alert: rotation ${st.status}`, effect.alert.severity);
+        return undefined;
+    }
+  }
+
+  return run;
 }
 
 // ---- rotationCheckWorkflow ----------------------------------------------------------
@@ -275,7 +295,7 @@ export async function rotationCheckWorkflow(input: RotationCheckInput = {}): Pro
   const { workflowId } = workflowInfo();
   const intervalDays = input.intervalDays ?? DEFAULT_ROTATION_DAYS;
   const accounts: NonNullable<RotationCheckInput['accounts']> =
-    input.accounts ?? (await acts.configuredAccounts.executeWithOptions({ ...ACT, summary: 'List configured accounts' }, []));
+    input.accounts ?? (await configuredAccounts.executeWithOptions({ summary: 'List configured accounts' }, []));
   const report: RotationCheckReport = { intervalDays, checked: [] };
   const now = () => new Date(Date.now()).toISOString();
 
@@ -285,7 +305,7 @@ export async function rotationCheckWorkflow(input: RotationCheckInput = {}): Pro
       const check: CredentialCheck = { exchange: a.exchange, account: a.account, purpose, due: false };
       let info;
       try {
-        info = await acts.describeRotation.executeWithOptions({ ...ACT, summary: `Read ${cred} key age` }, [{ exchange: a.exchange, account: a.account, purpose }]);
+        info = await describeRotation.executeWithOptions({ summary: `Read ${cred} key age` }, [{ exchange: a.exchange, account: a.account, purpose }]);
       } catch (err) {
         check.error = failureReason(err);
         report.checked.push(check);
@@ -322,7 +342,7 @@ export async function rotationCheckWorkflow(input: RotationCheckInput = {}): Pro
       const message =
         `Credentials rotation needed for ${cred}: key ${info.keyFingerprint} is ${due.ageDays} days old (created ${info.createdAt.slice(0, 10)}, due ${due.dueAt.slice(0, 10)})${store}. ` +
         (check.rotation.state === 'started' ? `Rotation started: ${id}.` : `Rotation ${id} is already in progress.`);
-      await acts.sendAlert.executeWithOptions({ ...ACT, summary: `Alert: rotation due for ${cred}` }, [
+      await sendAlert.executeWithOptions({ summary: `Alert: rotation due for ${cred}` }, [
         { alert: makeAlert('rotation_due', { message, at: now(), scope: { exchange: a.exchange, account: a.account, subject: purpose } }), actor: workflowId },
       ]);
     }

@@ -25,7 +25,7 @@ import { FAILURE } from '../contracts/failures';
 import { failureMessage } from './failure';
 
 /** Reads are quick and few: a venue that cannot answer three times leaves reconciliation failed until the next tick. */
-const venue = proxyActivities<DeskActivities>({
+const { cancelOrders, readVenueOrders } = proxyActivities<DeskActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE.exchangeAuth] },
 });
@@ -107,7 +107,7 @@ export function sessionReconciler(o: ReconcilerOptions) {
     const lookups = intended.filter((i) => i.state === 'unknown').map((i) => ({ clientOrderId: i.clientOrderId, symbol: i.symbol }));
     let view;
     try {
-      view = await venue.readVenueOrders({ ...o.ref, symbols: o.symbols, sinceMs: Date.now() - RECENT_WINDOW_MS, lookups });
+      view = await readVenueOrders({ ...o.ref, symbols: o.symbols, sinceMs: Date.now() - RECENT_WINDOW_MS, lookups });
     } catch (err) {
       const reason = `reconciliation failed: the venue's orders could not be read (${failureMessage(err)}); no order is placed until it completes`;
       return { ok: await fail(reason), snapshot, reason };
@@ -126,7 +126,7 @@ export function sessionReconciler(o: ReconcilerOptions) {
     });
     if (r.cancel.length) {
       try {
-        await venue.cancelOrders({
+        await cancelOrders({
           ...o.ref,
           orders: r.cancel.map((x) => ({ id: x.id, clientOrderId: x.clientOrderId, symbol: x.symbol })),
           reason: `reconciliation: order unknown to ${o.session}`,

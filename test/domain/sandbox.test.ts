@@ -30,14 +30,17 @@ describe('domain purity', () => {
       'client-order-id.ts',
       'dead-mans-switch.ts',
       'duration.ts',
+      'incident-procedure.ts',
       'key-audit.ts',
       'market.ts',
       'operator-input.ts',
+      'operator-wait.ts',
       'order-timing.ts',
       'portfolio.ts',
       'preflight.ts',
       'reconciliation.ts',
       'risk.ts',
+      'rotation-procedure.ts',
       'session-machine.ts',
       'severity.ts',
       'strategy.ts',
@@ -73,6 +76,8 @@ describe('domain inside the Temporal workflow sandbox', () => {
       expect(expected.grid.intents.length).toBeGreaterThan(0);
       expect(expected.breaker.status).toBe('open');
       expect(expected.audit).toContain('🚨 CRITICAL: Withdrawal permission enabled on Bybit! Disable immediately.');
+      expect(expected.procedures.incident.state.step).toBe('awaiting_containment_decision');
+      expect(expected.procedures.rotation.state.status).toBe('promoting');
     } finally {
       await nativeConnection.close();
       await connection.close();

@@ -7,6 +7,9 @@ import { auditKeys, formatFindings } from '../../../domain/key-audit';
 import type { MarketSnapshot } from '../../../domain/market';
 import { portfolioValue, roundDownToStep } from '../../../domain/portfolio';
 import { checkOrder, checkPortfolio, initialRiskState, markToMarket } from '../../../domain/risk';
+import { incidentTransition, openIncident } from '../../../domain/incident-procedure';
+import { nextWait } from '../../../domain/operator-wait';
+import { rotationTransition, startRotation } from '../../../domain/rotation-procedure';
 import { makeAlert } from '../../../domain/severity';
 import { StrategyConfig, runStrategy } from '../../../domain/strategy';
 import { rebalanceNeed, tierTargets } from '../../../domain/wallet-tiers';
@@ -41,5 +44,10 @@ export function exercise(nowMs: number) {
     audit: formatFindings(auditKeys({ exchange: 'bybit', account: 'main', trading: { read: true, trade: true, withdraw: true, transfer: false, ipWhitelist: [], keyId: 'k' } })),
     tiers: [tierTargets(12_345.67), rebalanceNeed({ coldUsd: 95_000, warmUsd: 4_000, hotUsd: 1_000 })],
     alert: makeAlert('circuit_breaker_triggered', { message: 'auth', at: snapshot.at, scope: { exchange: 'binance', account: 'main' } }),
+    procedures: {
+      incident: incidentTransition(incidentTransition(openIncident('SEV-3').state, { type: 'not_acknowledged' }).state, { type: 'confirmed_real' }),
+      rotation: rotationTransition({ ...startRotation({ venue: 'OKX', currentKey: 'k1', reason: 'due', createdAt: snapshot.at }).state, status: 'auditing' }, { type: 'pending_audited', pendingKey: 'k2', findings: [] }),
+      wait: nextWait({ nudgeEveryMs: 30 * 60_000, giveUpAfterMs: 45 * 60_000 }, { reminders: 1, escalations: 0 }, 30 * 60_000),
+    },
   };
 }
