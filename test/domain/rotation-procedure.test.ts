@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { daysAgo } from '../helpers/clock';
 import type { Finding } from '../../domain/key-audit';
 import {
   judgeStagedKey,
@@ -113,10 +114,11 @@ describe('rotation procedure', () => {
   });
 
   it('starts by auditing the current key, asking for a staged one and waiting for it', () => {
-    expect(startRotation({ venue: 'OKX', currentKey: OLD, reason: 'due since 2025-04-15 (100 days old)', createdAt: '2025-01-05T00:00:00Z' })).toEqual({
+    const createdAt = daysAgo(100);
+    expect(startRotation({ venue: 'OKX', currentKey: OLD, reason: 'due (100 days old)', createdAt })).toEqual({
       state: { status: 'awaiting_pending', venue: 'OKX', currentKey: OLD },
       effects: [
-        { kind: 'audit', step: 'started', detail: `due since 2025-04-15 (100 days old); current key ${OLD} created 2025-01-05T00:00:00Z` },
+        { kind: 'audit', step: 'started', detail: `due (100 days old); current key ${OLD} created ${createdAt}` },
         { kind: 'ask_to_stage' },
         { kind: 'await_stage' },
       ],

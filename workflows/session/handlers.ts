@@ -6,7 +6,7 @@ import { log, patched, setHandler } from '@temporalio/workflow';
 import { keyAuditRearmRefusal } from '../../domain/circuit-breaker';
 import { KeyAuditResultMessage } from '../../domain/key-audit';
 import { checkOperatorId, checkOperatorText, clipReason, OPERATOR_REASON_MAX } from '../../domain/operator-input';
-import { isolationResumeRefusal } from '../../domain/session-machine';
+import { isolationResumeRefusal, type SessionEvent } from '../../domain/session-machine';
 import {
   forceOpenUpdate,
   keyAuditResultSignal,
@@ -42,20 +42,17 @@ export function registerSessionHandlers(run: SessionRun): void {
       log.error('stop signal: cancels not confirmed yet', { err: String(err) }),
     );
   });
-  setHandler(
-    pauseUpdate,
-    async (req) => {
-      await run.apply({ type: 'pause', ...req });
+  /** An operator's Update: its event goes through the machine, and the reply is the status after it. */
+  const statusAfter =
+    <R>(event: (req: R) => SessionEvent) =>
+    async (req: R) => {
+      await run.apply(event(req));
       return run.status();
-    },
-    { validator: validateOperator },
-  );
+    };
+  setHandler(pauseUpdate, statusAfter(({ by, reason }) => ({ type: 'pause', by, reason })), { validator: validateOperator });
   setHandler(
     resumeUpdate,
-    async (req) => {
-      await run.apply({ type: 'resume', by: req.by, reason: req.reason, approvedIncident: req.approvedBy?.incidentId });
-      return run.status();
-    },
+    statusAfter(({ by, reason, approvedBy }) => ({ type: 'resume', by, reason, approvedIncident: approvedBy?.incidentId })),
     {
       validator: (req) => {
         validateOperator(req);
@@ -67,14 +64,7 @@ export function registerSessionHandlers(run: SessionRun): void {
       },
     },
   );
-  setHandler(
-    forceOpenUpdate,
-    async (req) => {
-      await run.apply({ type: 'force_open', ...req });
-      return run.status();
-    },
-    { validator: validateOperator },
-  );
+  setHandler(forceOpenUpdate, statusAfter(({ by, reason }) => ({ type: 'force_open', by, reason })), { validator: validateOperator });
   setHandler(statusQuery, () => run.status());
   // Signal handlers cannot wait: their effects run on (caught, since an unhandled rejection fails every workflow task).
   setHandler(rebalanceDoneSignal, ({ rebalance, by, outcome }) => run.applyNow({ type: 'rebalance_ended', id: rebalance, by, outcome }));
