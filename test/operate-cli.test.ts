@@ -69,9 +69,9 @@ describe('warden operate commands (CLI parity with the bot)', () => {
   });
 
   it('stop never refuses because of its reason', async () => {
-    await run('stop', '--reason', `x\u202E${'y'.repeat(300)}`);
+    await run('stop', '--reason', `x\u202E${'y'.repeat(600)}`);
     const reason = desk.calls[0]!.args[1] as string;
-    expect(reason).toHaveLength(200);
+    expect(reason).toHaveLength(500);
     expect(reason).not.toContain('\u202E');
   });
 
@@ -112,11 +112,12 @@ describe('warden operate commands (CLI parity with the bot)', () => {
   });
 
   it.each([
-    [['approve', 'rb-1', '--amount', 'abc', '--reference', 'r'], '--amount: must be a positive number'],
-    [['approve', 'rb-1', '--amount', '0', '--reference', 'r'], '--amount: must be a positive number'],
+    [['approve', 'rb-1', '--amount', 'abc', '--reference', 'tx-1'], '--amount: must be a positive number'],
+    [['approve', 'rb-1', '--amount', '0', '--reference', 'tx-1'], '--amount: must be a positive number'],
     [['approve', 'rb-1', '--amount', '5', '--reference', '  '], '--reference: required'],
-    [['approve', 'rb-1', '--reference', 'r'], "required option '--amount <usd>' not specified"],
-    [['approve', 'rb;1', '--amount', '5', '--reference', 'r'], '<id>: must be an id'],
+    [['approve', 'rb-1', '--reference', 'tx-1'], "required option '--amount <usd>' not specified"],
+    [['approve', 'rb;1', '--amount', '5', '--reference', 'tx-1'], '<id>: must be an id'],
+    [['approve', 'rb-1', '--amount', '5', '--reference', 'r'], '--reference: must be 3-128 letters'],
     [['pause'], "required option '--reason <text>' not specified"],
     [['resume'], "required option '--reason <text>' not specified"],
     [['resume', '--reason', ''], '--reason: required'],

@@ -65,7 +65,7 @@ describe('rebalance: the manual cold -> warm procedure with its human wait', () 
     // Invalid updates are refused with the field named, and change nothing.
     const bad = (args: { by: string; amountUsd: number; reference: string }) => rebalance.executeUpdate(confirmTransferUpdate, { args: [args] }).catch((e: { cause?: Error }) => e.cause?.message);
     expect(await bad({ by: 'tg:99', amountUsd: 17_000, reference: 'tx-1' })).toBe('by: tg:99 is not an authorized operator');
-    expect(await bad({ by: 'tg:42', amountUsd: -5, reference: 'tx-1' })).toBe('amountUsd: must be a positive number');
+    expect(await bad({ by: 'tg:42', amountUsd: -5, reference: 'tx-1' })).toMatch(/^amountUsd: must be a positive number/);
     expect(await bad({ by: 'tg:42', amountUsd: 17_000_000, reference: 'tx-1' })).toMatch(/^amountUsd: 17000000 is implausible/);
     expect(await bad({ by: 'tg:42', amountUsd: 17_000, reference: '' })).toMatch(/^reference: /);
     expect((await rebalance.query(rebalanceStatusQuery)).status).toBe('awaiting_transfer');
@@ -84,7 +84,7 @@ describe('rebalance: the manual cold -> warm procedure with its human wait', () 
 
   it('reject: audited, and the session stays paused', async () => {
     const { session, rebalance } = await lowBalanceSession('okx');
-    await expect(rebalance.executeUpdate(rejectRebalanceUpdate, { args: [{ by: 'tg:42', reason: '' }] })).rejects.toMatchObject({ cause: { message: 'reason: a reason is required' } });
+    await expect(rebalance.executeUpdate(rejectRebalanceUpdate, { args: [{ by: 'tg:42', reason: '' }] })).rejects.toMatchObject({ cause: { message: 'reason: required' } });
     await rebalance.executeUpdate(rejectRebalanceUpdate, { args: [{ by: 'tg:42', reason: 'cold wallet custodian unavailable' }] });
     expect(await rebalance.result()).toMatchObject({ status: 'rejected' });
     expect(eventsOf(h.audit, 'rebalance_step').find((e) => e.data.rebalance === rebalance.workflowId && e.data.step === 'rejected')?.data.detail).toBe('by tg:42: cold wallet custodian unavailable');

@@ -31,8 +31,9 @@ describe('parseCommand', () => {
   it('refuses control characters in free text, except for the kill switch which cleans them', () => {
     expect(parseCommand('reject', 'rb-1 ok\u202Eevil')).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: must be plain text/) });
     expect(parseCommand('stop', `a\u202Eb ${'z'.repeat(400)}`)).toMatchObject({ ok: true, command: { name: 'stop', reason: expect.stringMatching(/^a b z+$/) } });
-    const stop = parseCommand('stop', 'z'.repeat(400));
-    expect(stop.ok && stop.command.name === 'stop' && stop.command.reason.length).toBe(200);
+    // Clipped to what the workflows' validators accept.
+    const stop = parseCommand('stop', 'z'.repeat(600));
+    expect(stop.ok && stop.command.name === 'stop' && stop.command.reason.length).toBe(500);
   });
 
   it('does not treat inherited object keys as commands', () => {

@@ -258,7 +258,7 @@ describe('argument validation', () => {
     ['/incident SEV-9 bad', 'severity: must be one of SEV-1, SEV-2, SEV-3, SEV-4'],
     ['/incident SEV-1', 'summary: required'],
     ['/ack', 'id: required'],
-    [`/pause ${'x'.repeat(201)}`, 'reason: must be at most 200 characters'],
+    [`/pause ${'x'.repeat(501)}`, 'reason: must be at most 500 characters'],
   ])('%s -> "%s", and nothing changes', async (text, error) => {
     await send(op, text);
     expect(desk.calls).toEqual([]);

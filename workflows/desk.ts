@@ -4,7 +4,7 @@
  * alive and which one answered, and it is where the trading sessions hang from.
  * Its input, status, messages and workflow id are contracts/desk.ts's.
  */
-import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../domain/operator-input';
+import { checkInput, OperatorRequestInput } from '../domain/operator-input';
 import {
   condition,
   continueAsNew,
@@ -33,10 +33,7 @@ export async function deskWorkflow(input: DeskInput): Promise<DeskStatus> {
       return status;
     },
     {
-      validator: ({ by, reason }) => {
-        checkOperatorId(by);
-        checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
-      },
+      validator: (req) => checkInput(OperatorRequestInput, req),
     },
   );
 

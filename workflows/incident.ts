@@ -11,7 +11,7 @@
  *     post-incident report to the WORM bucket.
  * Its input, status, messages and workflow id are contracts/incident.ts's.
  */
-import { checkOperatorId, checkOperatorText, OPERATOR_FINDINGS_MAX, OPERATOR_REASON_MAX } from '../domain/operator-input';
+import { checkInput, ContainmentAnswerInput, FindingsInput, OperatorAckInput, OperatorRequestInput } from '../domain/operator-input';
 import {
   log,
   patched,
@@ -39,9 +39,6 @@ import {
   type IncidentStatus,
 } from '../contracts/incident';
 import { waitForOperator } from './wait-for-operator';
-
-const who = (by: unknown) => checkOperatorId(by);
-const why = (reason: unknown) => checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
 
 
 const ACT: ActivityOptions = { startToCloseTimeout: '60 seconds', retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 } };
@@ -82,7 +79,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       await note(`acknowledged by ${by}`);
       return st;
     },
-    { validator: ({ by }) => who(by) },
+    { validator: (req) => checkInput(OperatorAckInput, req) },
   );
   setHandler(
     falsePositiveUpdate,
@@ -92,9 +89,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       return st;
     },
     {
-      validator: ({ by, reason }) => {
-        who(by);
-        why(reason);
+      validator: (req) => {
+        checkInput(OperatorRequestInput, req);
         if (st.phase !== 'detection') throw new Error(`phase: only an incident in detection can be a false positive (now ${st.phase})`);
       },
     },
@@ -105,7 +101,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       contain = c;
       return st;
     },
-    { validator: ({ by }) => who(by) },
+    { validator: (req) => checkInput(ContainmentAnswerInput, req) },
   );
   setHandler(
     recordFindingsUpdate,
@@ -115,12 +111,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       return st;
     },
     {
-      validator: (f) => {
-        who(f.by);
-        checkOperatorText('findings', f.findings, OPERATOR_FINDINGS_MAX, 'required');
-        checkOperatorText('rootCause', f.rootCause, OPERATOR_FINDINGS_MAX, 'required');
-        if (typeof f.keysCompromised !== 'boolean') throw new Error('keysCompromised: must be true or false');
-      },
+      validator: (f) => checkInput(FindingsInput, f),
     },
   );
   setHandler(
@@ -130,10 +121,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       return st;
     },
     {
-      validator: ({ by, reason }) => {
-        who(by);
-        why(reason);
-      },
+      validator: (req) => checkInput(OperatorRequestInput, req),
     },
   );
 

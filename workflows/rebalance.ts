@@ -9,7 +9,7 @@
  *   6. tell the session to resume trading.
  * Its input, status, messages and workflow id are contracts/rebalance.ts's.
  */
-import { checkOperatorId, checkOperatorText, OPERATOR_REASON_MAX } from '../domain/operator-input';
+import { checkInput, OperatorAckInput, OperatorRequestInput, TransferConfirmationInput } from '../domain/operator-input';
 import {
   getExternalWorkflowHandle,
   log,
@@ -56,7 +56,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
     sendAlert({ alert: makeAlert(name, { message, at: new Date(Date.now()).toISOString(), scope: { exchange: input.exchange, account: input.account, subject: `rebalance-${step}` }, severity }), actor: workflowId });
 
   const checkOperator = (by: string) => {
-    checkOperatorId(by);
+    checkInput(OperatorAckInput, { by });
     if (!input.operators.includes(by)) throw new Error(`by: ${by || '(empty)'} is not an authorized operator`);
   };
   setHandler(
@@ -69,11 +69,11 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
       validator: (c) => {
         checkOperator(c.by);
         if (summary.status !== 'awaiting_transfer') throw new Error(`status: this rebalance is ${summary.status}, not awaiting a transfer`);
-        if (typeof c.amountUsd !== 'number' || !Number.isFinite(c.amountUsd) || c.amountUsd <= 0) throw new Error('amountUsd: must be a positive number');
+        // The amount and reference as `warden approve` and /approve parse them.
+        checkInput(TransferConfirmationInput, c);
         // A typo of an extra zero or two is caught here rather than waited on for hours.
         const plausible = Math.max(amountNeededUsd * 10, input.thresholdUsd * 10, input.coldUsd);
         if (c.amountUsd > plausible) throw new Error(`amountUsd: ${c.amountUsd} is implausible (more than ${plausible})`);
-        if (typeof c.reference !== 'string' || !/^[\w.:/-]{3,128}$/.test(c.reference)) throw new Error('reference: must be 3-128 letters, digits or . : / - _');
       },
     },
   );
@@ -87,7 +87,7 @@ export async function rebalanceWorkflow(input: RebalanceInput): Promise<Rebalanc
       validator: (r) => {
         checkOperator(r.by);
         if (summary.status !== 'awaiting_transfer') throw new Error(`status: this rebalance is ${summary.status}, not awaiting a transfer`);
-        checkOperatorText('reason', r.reason, OPERATOR_REASON_MAX, 'a reason is required');
+        checkInput(OperatorRequestInput, r);
       },
     },
   );

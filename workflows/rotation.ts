@@ -28,6 +28,7 @@ import {
 } from '@temporalio/workflow';
 import type { DeskActivities } from '../activities';
 import { venueDisplayName } from '../domain/key-audit';
+import { checkInput, OperatorAckInput } from '../domain/operator-input';
 import { makeAlert, type AlertName, type AlertSeverity } from '../domain/severity';
 import {
   oldKeyRevokedUpdate,
@@ -99,8 +100,8 @@ export async function rotateCredentialWorkflow(input: RotateInput): Promise<Rota
   let revoked: OperatorAck | undefined;
   const run = rotationSteps(input, st, { staged: () => staged, revoked: () => revoked });
 
-  const checkOperator = (by: unknown) => {
-    if (typeof by !== 'string' || !by.trim()) throw new Error('by: an operator id is required');
+  const checkOperator = (by: string) => {
+    checkInput(OperatorAckInput, { by });
     if (input.operators?.length && !input.operators.includes(by)) throw new Error(`by: ${by} is not an authorized operator`);
   };
   setHandler(rotationStatusQuery, () => st);

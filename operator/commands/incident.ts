@@ -1,14 +1,13 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { cliOperator } from './operate';
+import type { Command } from 'commander';
+import { findingsArg, idArg, reasonArg } from '../../domain/operator-input';
+import { check, cliOperator } from './operate';
 import type { CliContext } from '../cli';
 import { renderIncidentReport } from '../../activities/incident-report';
 import { connectClient } from '../../clients/connect';
 import { IncidentControl } from '../../clients/incident-control';
 
-const required = (flag: string) => (v: string) => {
-  if (!v.trim()) throw new InvalidArgumentError(`${flag}: must not be empty`);
-  return v.trim();
-};
+/** A repeatable option, each value checked as the workflow's validator checks it. */
+const each = (flag: string) => (value: string, previous: string[] | undefined) => [...(previous ?? []), check(reasonArg, flag)(value)];
 
 /**
  * Adds the runbook's operator steps to the `incident` command (declare and ack
@@ -27,7 +26,8 @@ export function registerIncidentCommands(program: Command, ctx: CliContext): voi
     }
   };
   incident
-    .command('status <id>')
+    .command('status')
+    .argument('<id>', 'incident id', check(idArg, '<id>'))
     .description("an incident's phase, severity and timeline")
     .option('--json', 'print JSON')
     .action((id: string, opts: { json?: boolean }) =>
@@ -39,7 +39,8 @@ export function registerIncidentCommands(program: Command, ctx: CliContext): voi
       }),
     );
   incident
-    .command('report <id>')
+    .command('report')
+    .argument('<id>', 'incident id', check(idArg, '<id>'))
     .description('the post-incident report (the seed template), as it stands now')
     .action((id: string) =>
       withIncidents(async (c) => {
@@ -49,26 +50,29 @@ export function registerIncidentCommands(program: Command, ctx: CliContext): voi
       }),
     );
   incident
-    .command('false-positive <id>')
+    .command('false-positive')
+    .argument('<id>', 'incident id', check(idArg, '<id>'))
     .description('close an incident still in detection as a false positive (audited)')
-    .requiredOption('--reason <text>', 'why it is not real', required('--reason'))
+    .requiredOption('--reason <text>', 'why it is not real', check(reasonArg, '--reason'))
     .action((id: string, o: { reason: string }) => withIncidents(async (c) => ctx.out(`${(await c.falsePositive(id, cliOperator(), o.reason)).id}: marked false positive`)));
   incident
-    .command('contain <id>')
+    .command('contain')
+    .argument('<id>', 'incident id', check(idArg, '<id>'))
     .description('answer a proposed containment (SEV-3/4): stop the affected sessions, or decline')
     .option('--decline', 'do not stop the sessions')
     .action((id: string, o: { decline?: boolean }) =>
       withIncidents(async (c) => ctx.out(`${(await c.confirmContainment(id, cliOperator(), !o.decline)).id}: containment ${o.decline ? 'declined' : 'confirmed'}`)),
     );
   incident
-    .command('findings <id>')
+    .command('findings')
+    .argument('<id>', 'incident id', check(idArg, '<id>'))
     .description('record the investigation: findings and root cause')
-    .requiredOption('--findings <text>', 'what was found', required('--findings'))
-    .requiredOption('--root-cause <text>', 'the root cause', required('--root-cause'))
+    .requiredOption('--findings <text>', 'what was found', check(findingsArg, '--findings'))
+    .requiredOption('--root-cause <text>', 'the root cause', check(findingsArg, '--root-cause'))
     .option('--keys-compromised', 'the exchange keys may be compromised: rotation is requested in recovery')
-    .option('--action <text...>', 'actions taken (repeatable)')
-    .option('--prevention <text...>', 'prevention items (repeatable)')
-    .option('--lessons <text>', 'lessons learned')
+    .option('--action <text...>', 'actions taken (repeatable)', each('--action'))
+    .option('--prevention <text...>', 'prevention items (repeatable)', each('--prevention'))
+    .option('--lessons <text>', 'lessons learned', check(findingsArg, '--lessons'))
     .action((id: string, o: { findings: string; rootCause: string; keysCompromised?: boolean; action?: string[]; prevention?: string[]; lessons?: string }) =>
       withIncidents(async (c) => {
         await c.recordFindings(id, cliOperator(), {
@@ -83,8 +87,9 @@ export function registerIncidentCommands(program: Command, ctx: CliContext): voi
       }),
     );
   incident
-    .command('resume <id>')
+    .command('resume')
+    .argument('<id>', 'incident id', check(idArg, '<id>'))
     .description('approve resuming trading in recovery (the incident then writes its report and closes)')
-    .requiredOption('--reason <text>', 'why it is safe now', required('--reason'))
+    .requiredOption('--reason <text>', 'why it is safe now', check(reasonArg, '--reason'))
     .action((id: string, o: { reason: string }) => withIncidents(async (c) => ctx.out(`${(await c.approveResume(id, cliOperator(), o.reason)).id}: resume approved`)));
 }

@@ -6,7 +6,7 @@ import type { IncidentSeverity } from '../../domain/severity';
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import type { DeskControl, Operator } from '../../clients/desk-control';
-import { amountUsdArg, idArg, reasonArg, referenceArg, severityArg, stopReason, summaryArg } from '../telegram/args';
+import { amountUsdArg, idArg, reasonArg, referenceArg, severityArg, stopReason, summaryArg } from '../../domain/operator-input';
 import {
   formatBalances,
   formatIncident,
@@ -34,8 +34,8 @@ export function cliOperator(): Operator {
   return { id: `cli:${name}`, channel: 'cli' };
 }
 
-/** A commander parser from the same zod rule the bot uses, failing with the flag's name. */
-function check<T>(schema: ZodType<T>, flag: string) {
+/** A commander parser from the same zod rule the bot and the workflows use, failing with the flag's name. */
+export function check<T>(schema: ZodType<T>, flag: string) {
   return (value: string): T => {
     const r = schema.safeParse(value);
     if (!r.success) throw new InvalidArgumentError(`${flag}: ${r.error.issues[0]?.message ?? 'invalid'}`);

@@ -6,7 +6,7 @@ import { sessionInputFor, startSession } from '../../workers/sessions';
 import { connectClient } from '../../clients/connect';
 import { sessionWorkflowId, statusQuery, type SessionStatus } from '../../contracts/session';
 import type { DeskControl } from '../../clients/desk-control';
-import { stopReason } from '../telegram/args';
+import { stopReason } from '../../domain/operator-input';
 import { runKillSwitch } from './operate';
 
 function exchangeFlag(value: string): ExchangeId {

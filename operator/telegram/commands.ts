@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { IncidentSeverity } from '../../domain/severity';
-import { amountUsdArg, firstIssue, idArg, reasonArg, referenceArg, severityArg, stopReason, summaryArg } from './args';
+import { amountUsdArg, firstIssue, idArg, reasonArg, referenceArg, severityArg, stopReason, summaryArg } from '../../domain/operator-input';
 
 export type OperatorCommand =
   | { name: 'help' }

@@ -76,6 +76,7 @@ describe('domain inside the Temporal workflow sandbox', () => {
       expect(expected.grid.intents.length).toBeGreaterThan(0);
       expect(expected.breaker.status).toBe('open');
       expect(expected.audit).toContain('🚨 CRITICAL: Withdrawal permission enabled on Bybit! Disable immediately.');
+      expect(expected.validators).toEqual(['accepted', expect.stringMatching(/^reference: must be 3-128 /), expect.stringMatching(/^amountUsd: /), 'by: an operator id is required']);
       expect(expected.procedures.incident.state.step).toBe('awaiting_containment_decision');
       expect(expected.procedures.rotation.state.status).toBe('promoting');
     } finally {

@@ -5,7 +5,7 @@
 import { log, patched, setHandler } from '@temporalio/workflow';
 import { keyAuditRearmRefusal } from '../../domain/circuit-breaker';
 import { KeyAuditResultMessage } from '../../domain/key-audit';
-import { checkOperatorId, checkOperatorText, clipReason, OPERATOR_REASON_MAX } from '../../domain/operator-input';
+import { checkInput, clipReason, OperatorRequestInput, StopRequestInput } from '../../domain/operator-input';
 import { isolationResumeRefusal, type SessionEvent } from '../../domain/session-machine';
 import {
   forceOpenUpdate,
@@ -21,14 +21,13 @@ import {
 import { stopOnce } from './kill-switch';
 import type { SessionRun } from './run';
 
-// Validators only (no commands): the limits need no patched() and an oversized request changes nothing.
-const validateOperator = ({ by, reason }: OperatorRequest) => {
-  checkOperatorId(by);
-  checkOperatorText('reason', reason, OPERATOR_REASON_MAX, 'a reason is required');
-};
+// Validators only (no commands): their rules need no patched() and a refused request changes nothing.
+// The rules are the channels' own (domain/operator-input.ts), so what `warden` or the bot accepts, these accept.
+const validateOperator = (req: OperatorRequest) => checkInput(OperatorRequestInput, req);
 
 export function registerSessionHandlers(run: SessionRun): void {
-  setHandler(stopUpdate, (req) => stopOnce(run, req), { validator: validateOperator });
+  // The kill switch never refuses because of its reason's wording: only a missing or oversized one.
+  setHandler(stopUpdate, (req) => stopOnce(run, req), { validator: (req) => checkInput(StopRequestInput, req) });
   setHandler(stopSignal, async (req) => {
     // A Signal has no validator: a malformed stop still stops (the kill switch never refuses on its reason).
     const by = typeof req?.by === 'string' && req.by.trim() ? req.by : 'unknown-operator';

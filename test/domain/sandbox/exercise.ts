@@ -8,6 +8,7 @@ import type { MarketSnapshot } from '../../../domain/market';
 import { portfolioValue, roundDownToStep } from '../../../domain/portfolio';
 import { checkOrder, checkPortfolio, initialRiskState, markToMarket } from '../../../domain/risk';
 import { incidentTransition, openIncident } from '../../../domain/incident-procedure';
+import { checkInput, TransferConfirmationInput } from '../../../domain/operator-input';
 import { nextWait } from '../../../domain/operator-wait';
 import { rotationTransition, startRotation } from '../../../domain/rotation-procedure';
 import { makeAlert } from '../../../domain/severity';
@@ -44,6 +45,15 @@ export function exercise(nowMs: number) {
     audit: formatFindings(auditKeys({ exchange: 'bybit', account: 'main', trading: { read: true, trade: true, withdraw: true, transfer: false, ipWhitelist: [], keyId: 'k' } })),
     tiers: [tierTargets(12_345.67), rebalanceNeed({ coldUsd: 95_000, warmUsd: 4_000, hotUsd: 1_000 })],
     alert: makeAlert('circuit_breaker_triggered', { message: 'auth', at: snapshot.at, scope: { exchange: 'binance', account: 'main' } }),
+    // The Update validators' zod rules (issue 14): same verdicts and messages in the sandbox as in Node.
+    validators: [{ reference: 'tx 123' }, { reference: 'tx\u0007' }, { amountUsd: 100.123 }, { by: '' }].map((override) => {
+      try {
+        checkInput(TransferConfirmationInput, { by: 'tg:42', amountUsd: 5000, reference: 'TX 0xabc123', ...override });
+        return 'accepted';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    }),
     procedures: {
       incident: incidentTransition(incidentTransition(openIncident('SEV-3').state, { type: 'not_acknowledged' }).state, { type: 'confirmed_real' }),
       rotation: rotationTransition({ ...startRotation({ venue: 'OKX', currentKey: 'k1', reason: 'due', createdAt: snapshot.at }).state, status: 'auditing' }, { type: 'pending_audited', pendingKey: 'k2', findings: [] }),
