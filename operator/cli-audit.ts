@@ -9,7 +9,8 @@ import { createAwsClients } from '../adapters/aws';
 import { createLogger } from '../adapters/logger';
 import { sanitize } from '../adapters/redact';
 import type { LoadedConfig } from '../config/load';
-import { cliOperator } from './commands/operate';
+import { operatorCommandEvent } from './core/audit';
+import { cliOperator } from './core/identity';
 
 export function openCliTrail(loaded: LoadedConfig): Promise<AuditTrail> {
   const aws = createAwsClients(loaded.config.aws);
@@ -22,17 +23,13 @@ export function openCliTrail(loaded: LoadedConfig): Promise<AuditTrail> {
   });
 }
 
-/** The action's outcome as an `operator_command` event: a failure is recorded as one, never skipped. */
+/** The outcome of an action outside the operator core, as the same `operator_command` event: a failure is recorded as one, never skipped. */
 export async function recordCliAction(trail: AuditTrail, action: { command: string; args: readonly string[]; opts: Record<string, unknown> }, failure: unknown, exitCode: number): Promise<void> {
   const op = cliOperator();
   const why = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : exitCode ? `exit code ${exitCode}` : '';
   const given = [action.args.length ? `args ${JSON.stringify(action.args)}` : '', Object.keys(action.opts).length ? `options ${JSON.stringify(action.opts)}` : ''];
-  const detail = sanitize([given.filter(Boolean).join(' '), why].filter(Boolean).join(': ')).slice(0, 500);
-  await trail.record({
-    type: 'operator_command',
-    actor: op.id,
-    data: { operator: op.id, channel: 'cli', command: action.command, outcome: failure !== undefined || exitCode ? 'failed' : 'accepted', ...(detail ? { detail } : {}) },
-  });
+  const detail = sanitize([given.filter(Boolean).join(' '), why].filter(Boolean).join(': '));
+  await trail.record(operatorCommandEvent(op, action.command, failure !== undefined || exitCode ? 'failed' : 'accepted', detail));
 }
 
 /**

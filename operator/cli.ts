@@ -13,20 +13,13 @@ export interface CliContext {
   audit?: () => Promise<AuditRecorder>;
 }
 
-/** Operator actions: each writes an `operator_command` event (and its secret reads) to the CLI's trail. */
+/**
+ * Actions outside the operator core: each writes an `operator_command` event (and its secret reads) to
+ * the CLI's trail once it ends. The core's commands (stop, session stop, pause, resume, approve, reject,
+ * incident declare|ack|false-positive|contain|findings|resume) write their own, as on Telegram, so they
+ * are not listed here: each invocation is audited exactly once.
+ */
 const AUDITED_COMMANDS = new Set([
-  'stop',
-  'session stop',
-  'pause',
-  'resume',
-  'approve',
-  'reject',
-  'incident declare',
-  'incident ack',
-  'incident false-positive',
-  'incident contain',
-  'incident findings',
-  'incident resume',
   'secrets stage',
   'keys audit',
   'preflight',
@@ -104,7 +97,9 @@ async function finishAudit(audit: CliAudit, failure: unknown): Promise<void> {
   if (!audit.action && !audit.trail) return;
   try {
     const m = await import('./cli-audit');
-    const trail = await audit.open();
+    // Opened by a core command that could not open it: that command already said so.
+    const trail = audit.action ? await audit.open() : await audit.open().catch(() => undefined);
+    if (!trail) return;
     if (audit.action) await m.recordCliAction(trail, audit.action, failure, Number(process.exitCode ?? 0));
     await m.closeCliTrail(trail);
   } catch (err) {

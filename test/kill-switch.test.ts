@@ -13,7 +13,7 @@ import { WardenConfig } from '../config/schema';
 import type { ExchangeId } from '../domain/market';
 import { createDirectCanceller } from '../operator/direct-cancel';
 import { killSwitch } from '../operator/kill-switch';
-import { formatKillSwitch } from '../operator/telegram/format';
+import { formatKillSwitch } from '../operator/core/format';
 import { startSession } from '../workers/sessions';
 import { createDeskWorker } from '../workers/worker';
 import { statusQuery, type SessionInput } from '../contracts/session';

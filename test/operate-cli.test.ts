@@ -83,6 +83,9 @@ describe('warden operate commands (CLI parity with the bot)', () => {
   it.each([
     [['pause', '--reason', 'maintenance'], 'pauseAll', [me, 'maintenance'], 'Paused 2 sessions. Reason: maintenance'],
     [['resume', '--reason', 'all clear'], 'resumeAll', [me, 'all clear'], 'Resumed 2 sessions. Reason: all clear'],
+    // As on Telegram (one schema): a reason is optional, the default names the channel.
+    [['pause'], 'pauseAll', [me, 'paused via CLI'], 'Paused 2 sessions. Reason: paused via CLI'],
+    [['resume'], 'resumeAll', [me, 'resumed via CLI'], 'Resumed 2 sessions. Reason: resumed via CLI'],
     [['approve', 'rb-1', '--amount', '5000', '--reference', 'TX-9'], 'confirmTransfer', ['rb-1', me, { amountUsd: 5000, reference: 'TX-9' }], 'Transfer of $5,000.00 recorded (ref TX-9).'],
     [['reject', 'rb-1', '--reason', 'wrong amount'], 'rejectRebalance', ['rb-1', me, 'wrong amount'], 'rb-1 binance/main: rejected'],
     [['incident', 'declare', '--severity', 'sev-1', '--summary', 'key leaked'], 'declareIncident', [me, { severity: 'SEV-1', summary: 'key leaked' }], 'inc-2 SEV-1 detection: key leaked'],
@@ -118,8 +121,6 @@ describe('warden operate commands (CLI parity with the bot)', () => {
     [['approve', 'rb-1', '--reference', 'tx-1'], "required option '--amount <usd>' not specified"],
     [['approve', 'rb;1', '--amount', '5', '--reference', 'tx-1'], '<id>: must be an id'],
     [['approve', 'rb-1', '--amount', '5', '--reference', 'r'], '--reference: must be 3-128 letters'],
-    [['pause'], "required option '--reason <text>' not specified"],
-    [['resume'], "required option '--reason <text>' not specified"],
     [['resume', '--reason', ''], '--reason: required'],
     [['reject', 'rb-1'], "required option '--reason <text>' not specified"],
     [['incident', 'declare', '--severity', 'SEV-5', '--summary', 's'], '--severity: must be one of SEV-1, SEV-2, SEV-3, SEV-4'],

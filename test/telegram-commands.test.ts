@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authorize, describeAttempt } from '../operator/telegram/authorize';
 import { parseCallbackData, parseCommand, resumeCallbackData, splitCommand } from '../operator/telegram/commands';
 import { ResumeConfirmations } from '../operator/telegram/confirmations';
-import { clip, formatStopped, MAX_REPLY, pct, usd } from '../operator/telegram/format';
+import { clip, formatStopped, MAX_REPLY, pct, usd } from '../operator/core/format';
 import { textUpdate } from './helpers/fake-telegram';
 
 describe('splitCommand', () => {
@@ -22,10 +22,12 @@ describe('parseCommand', () => {
   it('types every command', () => {
     expect(parseCommand('approve', 'rb-1 $5,000 x')).toMatchObject({ ok: false, error: expect.stringMatching(/^amountUsd: must be a positive number/) });
     expect(parseCommand('approve', 'rb-1 $5000.5 TX 1')).toEqual({ ok: true, command: { name: 'approve', id: 'rb-1', amountUsd: 5000.5, reference: 'TX 1' } });
-    expect(parseCommand('incident', 'sev-3 slow fills')).toEqual({ ok: true, command: { name: 'incident', severity: 'SEV-3', summary: 'slow fills' } });
+    expect(parseCommand('incident', 'sev-3 slow fills')).toEqual({ ok: true, command: { name: 'incident declare', severity: 'SEV-3', summary: 'slow fills' } });
     expect(parseCommand('pause', '')).toEqual({ ok: true, command: { name: 'pause', reason: 'paused via Telegram' } });
     expect(parseCommand('start', '')).toEqual({ ok: true, command: { name: 'help' } });
-    expect(parseCommand('sessions', '')).toEqual({ ok: true, command: { name: 'status' } });
+    expect(parseCommand('sessions', '')).toEqual({ ok: true, command: { name: 'sessions' } });
+    // The last word takes the rest of the line, so extra text is refused, never dropped.
+    expect(parseCommand('ack', 'inc-1 now')).toMatchObject({ ok: false, error: expect.stringMatching(/^id: must be an id/) });
   });
 
   it('refuses control characters in free text, except for the kill switch which cleans them', () => {

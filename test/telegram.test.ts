@@ -182,6 +182,7 @@ describe('/stop: the kill switch', () => {
 
 describe('operator commands', () => {
   it.each([
+    // Audited under the core's name, the same on every channel: /status is `sessions`.
     ['/status', 'sessions', ['binance/main: TRADING', 'value $42,500.50, day -1.20%, dd +3.40%', 'breaker closed, 2 open orders', 'last tick 2025-01-15 14:00 UTC on worker-a']],
     ['/balance', 'sessions', ['binance/main:', '  BTC 0.5 (0.1 in orders)', '  USDT 10,000']],
     ['/pnl', 'sessions', ['okx/main: $42,500.50, day -1.20%, dd +3.40%', 'Total: $85,001.00']],
@@ -191,7 +192,7 @@ describe('operator commands', () => {
     await send(op, text);
     expect(desk.calls.map((c) => c.method)).toEqual([method]);
     for (const line of expected) expect(lastReply()).toContain(line);
-    expect(lastCommand()).toMatchObject({ operator: 'tg:111111', command: text.slice(1), outcome: 'accepted' });
+    expect(lastCommand()).toMatchObject({ operator: 'tg:111111', command: text === '/status' ? 'sessions' : text.slice(1), outcome: 'accepted' });
   });
 
   it('/help lists every command, kill switch first', async () => {

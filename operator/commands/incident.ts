@@ -1,21 +1,39 @@
 import type { Command } from 'commander';
-import { findingsArg, idArg, reasonArg } from '../../domain/operator-input';
-import { check, cliOperator } from './operate';
+import { idArg } from '../../domain/operator-input';
 import type { CliContext } from '../cli';
+import type { CoreCommandName, IncidentRunbook } from '../core/commands';
 import { renderIncidentReport } from '../../activities/incident-report';
 import { connectClient } from '../../clients/connect';
 import { IncidentControl } from '../../clients/incident-control';
+import { check, runCore, type Flags } from './run-core';
 
-/** A repeatable option, each value checked as the workflow's validator checks it. */
-const each = (flag: string) => (value: string, previous: string[] | undefined) => [...(previous ?? []), check(reasonArg, flag)(value)];
+const FLAGS: Flags = {
+  id: '<id>',
+  reason: '--reason',
+  findings: '--findings',
+  rootCause: '--root-cause',
+  actions: '--action',
+  prevention: '--prevention',
+  lessons: '--lessons',
+  keysCompromised: '--keys-compromised',
+};
 
 /**
  * Adds the runbook's operator steps to the `incident` command (declare and ack
- * come with the operator commands): status, report, false-positive, contain,
- * findings, resume.
+ * come with the operator commands): status, report, and the core's
+ * false-positive, contain, findings, resume. `incidents` is opened only when a
+ * step runs (the Temporal-backed control by default).
  */
-export function registerIncidentCommands(program: Command, ctx: CliContext): void {
+export function registerIncidentCommands(program: Command, ctx: CliContext, incidents?: () => Promise<IncidentRunbook>): void {
   const incident = program.commands.find((c) => c.name() === 'incident') ?? program.command('incident');
+  const openIncidents =
+    incidents ??
+    (async () => {
+      const { config } = ctx.config();
+      const client = await connectClient(config.temporal);
+      return Object.assign(new IncidentControl(client, config), { close: () => client.connection.close() });
+    });
+  const step = (cmd: Command, name: CoreCommandName, raw: Record<string, unknown>) => runCore(ctx, cmd, { incidents: openIncidents }, name, raw, { flags: FLAGS });
   const withIncidents = async <T>(fn: (c: IncidentControl) => Promise<T>): Promise<T> => {
     const { config } = ctx.config();
     const client = await connectClient(config.temporal);
@@ -51,45 +69,41 @@ export function registerIncidentCommands(program: Command, ctx: CliContext): voi
     );
   incident
     .command('false-positive')
-    .argument('<id>', 'incident id', check(idArg, '<id>'))
+    .argument('<id>', 'incident id')
     .description('close an incident still in detection as a false positive (audited)')
-    .requiredOption('--reason <text>', 'why it is not real', check(reasonArg, '--reason'))
-    .action((id: string, o: { reason: string }) => withIncidents(async (c) => ctx.out(`${(await c.falsePositive(id, cliOperator(), o.reason)).id}: marked false positive`)));
+    .requiredOption('--reason <text>', 'why it is not real')
+    .action((id: string, o: { reason: string }, cmd: Command) => step(cmd, 'incident false-positive', { id, reason: o.reason }));
   incident
     .command('contain')
-    .argument('<id>', 'incident id', check(idArg, '<id>'))
+    .argument('<id>', 'incident id')
     .description('answer a proposed containment (SEV-3/4): stop the affected sessions, or decline')
     .option('--decline', 'do not stop the sessions')
-    .action((id: string, o: { decline?: boolean }) =>
-      withIncidents(async (c) => ctx.out(`${(await c.confirmContainment(id, cliOperator(), !o.decline)).id}: containment ${o.decline ? 'declined' : 'confirmed'}`)),
-    );
+    .action((id: string, o: { decline?: boolean }, cmd: Command) => step(cmd, 'incident contain', { id, approve: !o.decline }));
   incident
     .command('findings')
-    .argument('<id>', 'incident id', check(idArg, '<id>'))
+    .argument('<id>', 'incident id')
     .description('record the investigation: findings and root cause')
-    .requiredOption('--findings <text>', 'what was found', check(findingsArg, '--findings'))
-    .requiredOption('--root-cause <text>', 'the root cause', check(findingsArg, '--root-cause'))
+    .requiredOption('--findings <text>', 'what was found')
+    .requiredOption('--root-cause <text>', 'the root cause')
     .option('--keys-compromised', 'the exchange keys may be compromised: rotation is requested in recovery')
-    .option('--action <text...>', 'actions taken (repeatable)', each('--action'))
-    .option('--prevention <text...>', 'prevention items (repeatable)', each('--prevention'))
-    .option('--lessons <text>', 'lessons learned', check(findingsArg, '--lessons'))
-    .action((id: string, o: { findings: string; rootCause: string; keysCompromised?: boolean; action?: string[]; prevention?: string[]; lessons?: string }) =>
-      withIncidents(async (c) => {
-        await c.recordFindings(id, cliOperator(), {
-          findings: o.findings,
-          rootCause: o.rootCause,
-          keysCompromised: !!o.keysCompromised,
-          actions: o.action,
-          prevention: o.prevention,
-          lessons: o.lessons,
-        });
-        ctx.out(`${id}: findings recorded`);
+    .option('--action <text...>', 'actions taken (repeatable)')
+    .option('--prevention <text...>', 'prevention items (repeatable)')
+    .option('--lessons <text>', 'lessons learned')
+    .action((id: string, o: { findings: string; rootCause: string; keysCompromised?: boolean; action?: string[]; prevention?: string[]; lessons?: string }, cmd: Command) =>
+      step(cmd, 'incident findings', {
+        id,
+        findings: o.findings,
+        rootCause: o.rootCause,
+        keysCompromised: !!o.keysCompromised,
+        ...(o.action ? { actions: o.action } : {}),
+        ...(o.prevention ? { prevention: o.prevention } : {}),
+        ...(o.lessons !== undefined ? { lessons: o.lessons } : {}),
       }),
     );
   incident
     .command('resume')
-    .argument('<id>', 'incident id', check(idArg, '<id>'))
+    .argument('<id>', 'incident id')
     .description('approve resuming trading in recovery (the incident then writes its report and closes)')
-    .requiredOption('--reason <text>', 'why it is safe now', check(reasonArg, '--reason'))
-    .action((id: string, o: { reason: string }) => withIncidents(async (c) => ctx.out(`${(await c.approveResume(id, cliOperator(), o.reason)).id}: resume approved`)));
+    .requiredOption('--reason <text>', 'why it is safe now')
+    .action((id: string, o: { reason: string }, cmd: Command) => step(cmd, 'incident resume', { id, reason: o.reason }));
 }

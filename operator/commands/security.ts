@@ -14,7 +14,7 @@ import { oldKeyRevokedUpdate, pendingStoredUpdate, rotateWorkflowId, type Rotati
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
 import { createPreflightDeps, loadConfigForPreflight, openSecurityIo, runPreflight } from '../../workers/preflight';
-import { cliOperator } from './operate';
+import { cliOperator } from '../core/identity';
 
 function exchangeArg(value: string): ExchangeId {
   if (!(EXCHANGE_IDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`exchange: must be one of ${EXCHANGE_IDS.join(', ')} (got "${value}")`);

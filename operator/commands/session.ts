@@ -1,19 +1,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
-import { ExchangeId } from '../../config/schema';
 import { sessionInputFor, startSession } from '../../workers/sessions';
 import { connectClient } from '../../clients/connect';
 import { sessionWorkflowId, statusQuery, type SessionStatus } from '../../contracts/session';
 import type { DeskControl } from '../../clients/desk-control';
-import { stopReason } from '../../domain/operator-input';
-import { runKillSwitch } from './operate';
+import type { ExchangeId } from '../../domain/market';
+import { exchangeArg } from '../../domain/operator-input';
+import { check, runCore } from './run-core';
 
-function exchangeFlag(value: string): ExchangeId {
-  const r = ExchangeId.safeParse(value);
-  if (!r.success) throw new InvalidArgumentError(`--exchange: must be one of binance, okx, bybit (got "${value}")`);
-  return r.data;
-}
+const exchangeFlag = check(exchangeArg, '--exchange');
 
 export function formatSession(s: SessionStatus): string {
   const breaker = s.breaker.status === 'open' ? `breaker OPEN (${s.breaker.trippedBy}: ${s.breaker.reason})` : 'breaker closed';
@@ -67,15 +63,12 @@ export function registerSessionCommands(program: Command, ctx: CliContext, desk:
   session
     .command('stop')
     .description("kill switch for one session: stop trading and cancel all its open orders (warden stop's path, for one account)")
-    .requiredOption('--exchange <id>', 'binance, okx or bybit', exchangeFlag)
+    .requiredOption('--exchange <id>', 'binance, okx or bybit')
     .requiredOption('--account <name>', 'account name')
     // As `warden stop`: the kill switch never refuses because of its reason; it is cleaned and clipped instead.
-    .option('--reason <text>', 'why (recorded in the audit trail)', (v: string) => stopReason(v, 'kill switch for one session via CLI'))
-    .action(async (opts: { exchange: ExchangeId; account: string; reason?: string }) => {
-      const { config } = ctx.config();
-      if (!config.exchanges.some((x) => x.exchange === opts.exchange && x.account === opts.account)) {
-        throw new InvalidArgumentError(`--exchange/--account: ${opts.exchange}/${opts.account} is not a configured account`);
-      }
-      await runKillSwitch(ctx, desk, opts.reason ?? 'kill switch for one session via CLI', [`${opts.exchange}/${opts.account}`]);
-    });
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    // The same core command as `warden stop` and /stop, for the one account (operator/core/commands.ts).
+    .action((opts: { exchange: string; account: string; reason?: string }, cmd: Command) =>
+      runCore(ctx, cmd, { desk }, 'session stop', opts, { flags: { exchange: '--exchange', account: '--account', reason: '--reason' } }),
+    );
 }

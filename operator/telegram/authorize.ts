@@ -6,6 +6,9 @@
 import type { Update } from 'grammy/types';
 import type { Operator } from '../../clients/desk-control';
 import { TELEGRAM_SYSTEM_USER_IDS } from '../../config/schema';
+import { telegramOperator } from '../core/identity';
+
+export { telegramOperator } from '../core/identity';
 
 export interface TelegramAccess {
   chatId: number;
@@ -15,8 +18,6 @@ export interface TelegramAccess {
 export type Refusal = 'no sender' | 'a bot or Telegram system account' | 'not an operator' | 'not the operator chat';
 
 export type Verdict = { ok: true; operator: Operator } | { ok: false; why: Refusal };
-
-export const telegramOperator = (userId: number): Operator => ({ id: `tg:${userId}`, channel: 'telegram' });
 
 export function authorize(sender: { userId?: number; chatId?: number; isBot?: boolean }, access: TelegramAccess): Verdict {
   if (sender.userId === undefined || sender.chatId === undefined) return { ok: false, why: 'no sender' };

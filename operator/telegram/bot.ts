@@ -1,7 +1,9 @@
 /**
  * The operator bot: the seed's Telegram kill switch (section 7) and the rest
  * of the desk's operator commands. Authorization comes first for every
- * update; parsing, execution and formatting live in their own files.
+ * update; what is Telegram's (forwards, stale messages, the /resume buttons)
+ * is here, and every command then runs through the operator core
+ * (operator/core/invoke.ts), the same path as the CLI's.
  */
 import type { AutoRetryOptions } from '@grammyjs/auto-retry';
 import { Bot, InlineKeyboard, type Context } from 'grammy';
@@ -13,12 +15,13 @@ import type { Logger } from '../../adapters/logger';
 import type { DeskMetrics } from '../../adapters/metrics';
 import { registerSecret } from '../../adapters/redact';
 import type { DeskControl, Operator } from '../../clients/desk-control';
+import { isCoreCommand, parseOperatorCommand, type StopFallback } from '../core/commands';
+import { invoke, perform, type OperatorCoreDeps } from '../core/invoke';
 import { authorize, describeAttempt, telegramOperator } from './authorize';
-import { COMMANDS, parseCallbackData, parseCommand, readCommandLine, resumeCallbackData } from './commands';
+import { COMMANDS, parseCallbackData, readCommandLine, resumeCallbackData, telegramArgs, telegramCommand, unknownCommand } from './commands';
 import { ResumeConfirmations } from './confirmations';
-import { runCommand, type StopFallback } from './execute';
-import { formatFailed, formatModes, formatResumePrompt, formatStopFailed } from './format';
-import { recordCommand } from './record';
+import { formatHelp, formatResumePrompt } from './format';
+import { recordCommand, telegramAudit } from './record';
 import { refuseUnauthorized, StrangerAlertGate } from './unauthorized';
 
 export interface OperatorBotOptions {
@@ -63,6 +66,12 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
   const logger = opts.logger.child({ component: 'operator-bot' });
   const now = opts.now ?? Date.now;
   const deps = { audit: opts.audit, logger, alerts: opts.alerts, metrics: opts.metrics, now, gate: opts.strangerAlerts ?? new StrangerAlertGate() };
+  const core: OperatorCoreDeps = {
+    desk: () => Promise.resolve(opts.desk),
+    stop: opts.stopFallback ?? { configuredSessions: [] },
+    audit: telegramAudit(deps),
+    auditReads: true,
+  };
   const maxAgeMs = (opts.telegram.maxCommandAgeSeconds ?? 120) * 1000;
   const confirmations = new ResumeConfirmations(opts.confirmTtlMs ?? 5 * 60_000, now);
   const background = new Set<Promise<void>>();
@@ -99,9 +108,15 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
     const line = readCommandLine(ctx.message.text, ctx.me.username);
     if (!line) return;
     const op = telegramOperator(ctx.from.id);
-    const refuse = async (command: string, why: string, reply: string) => {
-      await recordCommand(deps, op, command, 'refused', why);
-      await ctx.reply(reply, NO_PREVIEW);
+    const reply = (text: string) => ctx.reply(text, NO_PREVIEW);
+    // Audited under the core's name where there is one (/ack is `incident ack` on every channel).
+    const audited = (word: string) => {
+      const core = telegramCommand(word)?.spec.core;
+      return core && core !== 'help' ? core : word;
+    };
+    const refuse = async (command: string, why: string, text: string) => {
+      await recordCommand(deps, op, audited(command), 'refused', why);
+      await reply(text);
     };
     const word = line.kind === 'command' ? line.name.slice(0, 32) : line.command;
     // A forward carries someone else's words: an operator forwarding a stranger's /approve must not approve it.
@@ -109,46 +124,47 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
       return refuse(word, `forwarded message (from ${ctx.message.forward_origin?.type ?? 'a linked channel'})`, 'Forwarded messages are never executed. Nothing was done: send the command yourself.');
     }
     if (line.kind === 'malformed') return refuse(line.command, line.problem.split('\n')[0]!, line.problem);
-    // A command delivered late (the bot was down, the network held it) may no longer be what the operator means.
-    // The kill switch is the exception: stopping late is still safe, refusing it is not.
+    const found = telegramCommand(line.name);
+    if (!found) {
+      await recordCommand(deps, op, word, 'failed', unknownCommand(line.name));
+      return void (await reply(unknownCommand(line.name)));
+    }
+    const { spec } = found;
     const ageMs = now() - ctx.message.date * 1000;
-    if (ageMs > maxAgeMs && line.name !== 'stop') {
+    const stale = (): { why: string; reply: string } | undefined => {
+      // A command delivered late (the bot was down, the network held it) may no longer be what the operator means.
+      // The kill switch is the exception: stopping late is still safe, refusing it is not.
+      if (ageMs <= maxAgeMs || spec.core === 'stop') return undefined;
       const age = Math.round(ageMs / 1000);
-      return refuse(word, `stale: sent ${age} s ago (limit ${maxAgeMs / 1000} s)`, `/${word} was sent ${age} s ago, older than the ${maxAgeMs / 1000} s limit: refused as stale. Nothing was done: send it again if you still mean it.`);
+      return {
+        why: `stale: sent ${age} s ago (limit ${maxAgeMs / 1000} s)`,
+        reply: `/${word} was sent ${age} s ago, older than the ${maxAgeMs / 1000} s limit: refused as stale. Nothing was done: send it again if you still mean it.`,
+      };
+    };
+    if (spec.core === 'help') {
+      const refusal = stale();
+      if (refusal) return refuse(word, refusal.why, refusal.reply);
+      await recordCommand(deps, op, 'help', 'accepted', 'read');
+      return void (await reply(formatHelp()));
     }
-    const parsed = parseCommand(line.name, line.rest);
-    if (!parsed.ok) {
-      await recordCommand(deps, op, parsed.command, 'failed', parsed.error);
-      await ctx.reply(parsed.error, NO_PREVIEW);
-      return;
-    }
-    const cmd = parsed.command;
-    if (cmd.name === 'resume') return askToResume(ctx, op, cmd.reason);
-    let result;
-    try {
-      // For /stop this is the first thing that happens after authorization: desk.stopAll.
-      result = await runCommand(opts.desk, op, cmd, opts.stopFallback);
-    } catch (err) {
-      const message = errorMessage(err);
-      await recordCommand(deps, op, cmd.name, 'failed', message);
-      await ctx.reply(cmd.name === 'stop' ? formatStopFailed(message) : formatFailed(message), NO_PREVIEW);
-      return;
-    }
-    await recordCommand(deps, op, cmd.name, result.outcome ?? 'accepted', line.note ? `${line.note} ${result.detail}` : result.detail);
-    await ctx.reply(line.note ? `${line.note}\n${result.reply}` : result.reply, NO_PREVIEW);
+    const result = await invoke(core, {
+      op,
+      name: spec.core,
+      raw: telegramArgs(spec, line.rest),
+      guard: stale,
+      ...(line.note ? { note: line.note } : {}),
+      askFirst: (prepared) => askToResume(ctx, op, 'reason' in prepared.command ? prepared.command.reason : ''),
+    });
+    if (result.kind === 'asked') return;
+    await reply(result.kind === 'invalid' ? `${result.text}\nUsage: ${spec.usage}` : result.text);
   });
 
+  /** Sends the confirmation buttons; the core audits the request once they are out. */
   async function askToResume(ctx: Context & { chat: { id: number } }, op: Operator, reason: string): Promise<void> {
     const pending = confirmations.create(op.id, reason, ctx.chat.id);
     const keyboard = new InlineKeyboard().text('Confirm resume', resumeCallbackData('confirm', pending.nonce)).text('Cancel', resumeCallbackData('cancel', pending.nonce));
-    try {
-      const sent = await ctx.reply(formatResumePrompt(reason, Math.round(confirmations.ttlMs / 60_000)), { reply_markup: keyboard, ...NO_PREVIEW });
-      confirmations.bind(pending.nonce, sent.message_id);
-    } catch (err) {
-      await recordCommand(deps, op, 'resume', 'failed', `confirmation prompt not sent: ${errorMessage(err)}`);
-      throw err;
-    }
-    await recordCommand(deps, op, 'resume', 'accepted', `reason "${reason}"; awaiting confirmation`);
+    const sent = await ctx.reply(formatResumePrompt(reason, Math.round(confirmations.ttlMs / 60_000)), { reply_markup: keyboard, ...NO_PREVIEW });
+    confirmations.bind(pending.nonce, sent.message_id);
   }
 
   // 3. The /resume buttons. Only here, from an authorized presser, does trading resume.
@@ -177,17 +193,11 @@ export function createOperatorBot(opts: OperatorBotOptions): OperatorBot {
       return;
     }
     await quietly('answerCallbackQuery', ctx.answerCallbackQuery({ text: 'Resuming...' }));
-    let sessions;
-    try {
-      sessions = await opts.desk.resumeAll(op, reason);
-    } catch (err) {
-      const failure = errorMessage(err);
-      await recordCommand(deps, op, command, 'failed', failure);
-      await ctx.editMessageText(formatFailed(failure));
-      return;
-    }
-    await recordCommand(deps, op, command, 'accepted', `reason "${reason}" (requested by ${requestedBy}); ${sessions.length} session(s)`);
-    await ctx.editMessageText(formatModes('Resumed', sessions, reason));
+    // The reason was checked when /resume was sent; it is read again by the same rules.
+    const parsed = parseOperatorCommand('resume', { reason }, 'telegram');
+    if (!parsed.ok) throw new Error(`resume confirmation: ${parsed.problem.message}`);
+    const result = await perform(core, op, parsed.prepared, { auditAs: command, auditNote: `requested by ${requestedBy}:` });
+    if (result.kind === 'done' || result.kind === 'failed') await ctx.editMessageText(result.text);
   });
 
   async function idle(): Promise<void> {

@@ -1,99 +1,41 @@
 /**
- * Telegram command parsing and validation: text in, a typed command or a
- * one-line error naming the argument out. Pure, so every rule is unit-testable.
+ * Telegram command parsing: text in, the core's command (operator/core/commands.ts) or a one-line
+ * error naming the argument out. Here only what is Telegram's: the names, the usage lines, how the
+ * words of a message map to a command's fields. Pure, so every rule is unit-testable.
  */
-import { z } from 'zod';
-import type { IncidentSeverity } from '../../domain/severity';
-import { amountUsdArg, firstIssue, idArg, reasonArg, referenceArg, severityArg, stopReason, summaryArg } from '../../domain/operator-input';
+import { parseOperatorCommand, type CoreCommandName, type OperatorCommand } from '../core/commands';
 
-export type OperatorCommand =
-  | { name: 'help' }
-  | { name: 'status' }
-  | { name: 'balance' }
-  | { name: 'pnl' }
-  | { name: 'rebalances' }
-  | { name: 'incidents' }
-  | { name: 'stop'; reason: string }
-  | { name: 'pause'; reason: string }
-  | { name: 'resume'; reason: string }
-  | { name: 'approve'; id: string; amountUsd: number; reference: string }
-  | { name: 'reject'; id: string; reason: string }
-  | { name: 'incident'; severity: IncidentSeverity; summary: string }
-  | { name: 'ack'; id: string };
-
-export type CommandName = OperatorCommand['name'];
-
-export type ParseResult = { ok: true; command: OperatorCommand } | { ok: false; command: string; error: string };
-
-interface CommandSpec {
+export interface TelegramCommandSpec {
+  /** The core command it runs; `help` is the bot's own. */
+  core: CoreCommandName | 'help';
   usage: string;
   summary: string;
-  /** Argument names taking one word each, in order. */
+  /** Argument names taking one word each, in order (the last one takes the rest of the line when there is no `rest`). */
   words: readonly string[];
   /** The argument that takes the rest of the line, if any. */
   rest?: string;
-  schema: z.ZodType<OperatorCommand>;
 }
 
-type Args = Record<string, string | undefined>;
-
-type NoArgName = 'help' | 'status' | 'balance' | 'pnl' | 'rebalances' | 'incidents';
-const noArgs = (name: NoArgName) => z.object({}).transform((): OperatorCommand => ({ name }));
-
 /** The catalogue, in the order /help lists it (the kill switch first). */
-export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
-  stop: {
-    usage: '/stop [reason]',
-    summary: 'KILL SWITCH: stop every session and cancel all open orders now',
-    words: [],
-    rest: 'reason',
-    schema: z.object({ reason: z.string().optional() }).transform((a): OperatorCommand => ({ name: 'stop', reason: stopReason(a.reason, 'kill switch via Telegram') })),
-  },
-  status: { usage: '/status', summary: 'every session: mode, breaker, value, orders', words: [], schema: noArgs('status') },
-  pause: {
-    usage: '/pause [reason]',
-    summary: 'pause new orders on every session (open orders stay)',
-    words: [],
-    rest: 'reason',
-    schema: z.object({ reason: reasonArg.optional() }).transform((a): OperatorCommand => ({ name: 'pause', reason: a.reason ?? 'paused via Telegram' })),
-  },
-  resume: {
-    usage: '/resume [reason]',
-    summary: 'resume trading (asks for confirmation)',
-    words: [],
-    rest: 'reason',
-    schema: z.object({ reason: reasonArg.optional() }).transform((a): OperatorCommand => ({ name: 'resume', reason: a.reason ?? 'resumed via Telegram' })),
-  },
-  balance: { usage: '/balance', summary: 'balances per session', words: [], schema: noArgs('balance') },
-  pnl: { usage: '/pnl', summary: 'value, daily P&L and drawdown', words: [], schema: noArgs('pnl') },
-  rebalances: { usage: '/rebalances', summary: 'manual cold -> warm transfers waiting or done', words: [], schema: noArgs('rebalances') },
-  approve: {
-    usage: '/approve <id> <amountUsd> <reference>',
-    summary: 'confirm the cold -> warm transfer you made',
-    words: ['id', 'amountUsd'],
-    rest: 'reference',
-    schema: z
-      .object({ id: idArg, amountUsd: amountUsdArg, reference: referenceArg })
-      .transform((a): OperatorCommand => ({ name: 'approve', id: a.id, amountUsd: a.amountUsd, reference: a.reference })),
-  },
-  reject: {
-    usage: '/reject <id> <reason>',
-    summary: 'reject a rebalance request',
-    words: ['id'],
-    rest: 'reason',
-    schema: z.object({ id: idArg, reason: reasonArg }).transform((a): OperatorCommand => ({ name: 'reject', id: a.id, reason: a.reason })),
-  },
-  incidents: { usage: '/incidents', summary: 'open incidents', words: [], schema: noArgs('incidents') },
-  incident: {
-    usage: '/incident <SEV-1..SEV-4> <summary>',
-    summary: 'declare an incident',
-    words: ['severity'],
-    rest: 'summary',
-    schema: z.object({ severity: severityArg, summary: summaryArg }).transform((a): OperatorCommand => ({ name: 'incident', severity: a.severity, summary: a.summary })),
-  },
-  ack: { usage: '/ack <id>', summary: 'acknowledge an incident', words: ['id'], schema: z.object({ id: idArg }).transform((a): OperatorCommand => ({ name: 'ack', id: a.id })) },
-  help: { usage: '/help', summary: 'this list', words: [], schema: noArgs('help') },
-};
+export const COMMANDS = {
+  stop: { core: 'stop', usage: '/stop [reason]', summary: 'KILL SWITCH: stop every session and cancel all open orders now', words: [], rest: 'reason' },
+  status: { core: 'sessions', usage: '/status', summary: 'every session: mode, breaker, value, orders', words: [] },
+  pause: { core: 'pause', usage: '/pause [reason]', summary: 'pause new orders on every session (open orders stay)', words: [], rest: 'reason' },
+  resume: { core: 'resume', usage: '/resume [reason]', summary: 'resume trading (asks for confirmation)', words: [], rest: 'reason' },
+  balance: { core: 'balance', usage: '/balance', summary: 'balances per session', words: [] },
+  pnl: { core: 'pnl', usage: '/pnl', summary: 'value, daily P&L and drawdown', words: [] },
+  rebalances: { core: 'rebalances', usage: '/rebalances', summary: 'manual cold -> warm transfers waiting or done', words: [] },
+  approve: { core: 'approve', usage: '/approve <id> <amountUsd> <reference>', summary: 'confirm the cold -> warm transfer you made', words: ['id', 'amountUsd'], rest: 'reference' },
+  reject: { core: 'reject', usage: '/reject <id> <reason>', summary: 'reject a rebalance request', words: ['id'], rest: 'reason' },
+  incidents: { core: 'incidents', usage: '/incidents', summary: 'open incidents', words: [] },
+  incident: { core: 'incident declare', usage: '/incident <SEV-1..SEV-4> <summary>', summary: 'declare an incident', words: ['severity'], rest: 'summary' },
+  ack: { core: 'incident ack', usage: '/ack <id>', summary: 'acknowledge an incident', words: ['id'] },
+  help: { core: 'help', usage: '/help', summary: 'this list', words: [] },
+} as const satisfies Record<string, TelegramCommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export type ParseResult = { ok: true; command: OperatorCommand | { name: 'help' } } | { ok: false; command: string; error: string };
 
 /** Names Telegram users reach for out of habit. */
 const ALIASES: Readonly<Record<string, CommandName>> = { start: 'help', sessions: 'status', balances: 'balance' };
@@ -143,25 +85,37 @@ export function splitCommand(text: string, botUsername: string): { name: string;
   return line?.kind === 'command' && !line.note ? { name: line.name, rest: line.rest } : undefined;
 }
 
-function toArgs(spec: CommandSpec, rest: string): Args {
-  const args: Args = {};
+/** The command's fields from the words after its name; with no `rest`, the last word takes what is left (`/ack rb 1` is the id "rb 1", refused). */
+export function telegramArgs(spec: TelegramCommandSpec, rest: string): Record<string, string | undefined> {
+  const args: Record<string, string | undefined> = {};
   let remaining = rest;
-  for (const word of spec.words) {
-    const m = /^(\S+)\s*([\s\S]*)$/.exec(remaining);
+  for (const [i, word] of spec.words.entries()) {
+    const last = i === spec.words.length - 1 && !spec.rest;
+    const m = last ? /^([\s\S]+?)\s*$/.exec(remaining) : /^(\S+)\s*([\s\S]*)$/.exec(remaining);
     args[word] = m?.[1];
-    remaining = m?.[2] ?? '';
+    remaining = last ? '' : (m?.[2] ?? '');
   }
   if (spec.rest) args[spec.rest] = remaining.trim() || undefined;
   return args;
 }
 
-export function parseCommand(name: string, rest: string): ParseResult {
+/** A command name (or alias) as typed, resolved to its spec. */
+export function telegramCommand(name: string): { name: CommandName; spec: TelegramCommandSpec } | undefined {
   const resolved = ALIASES[name] ?? name;
-  if (!isCommandName(resolved)) return { ok: false, command: name.slice(0, 32), error: `unknown command /${name.slice(0, 32)}. Send /help for the list.` };
-  const spec = COMMANDS[resolved];
-  const parsed = spec.schema.safeParse(toArgs(spec, rest));
-  if (!parsed.success) return { ok: false, command: resolved, error: `${firstIssue(parsed.error)}\nUsage: ${spec.usage}` };
-  return { ok: true, command: parsed.data };
+  return isCommandName(resolved) ? { name: resolved, spec: COMMANDS[resolved] } : undefined;
+}
+
+export const unknownCommand = (name: string) => `unknown command /${name.slice(0, 32)}. Send /help for the list.`;
+
+/** `/approve rb-1 5000 tx 1` as the bot reads it (what the bot runs goes through operator/core/invoke.ts). */
+export function parseCommand(name: string, rest: string): ParseResult {
+  const found = telegramCommand(name);
+  if (!found) return { ok: false, command: name.slice(0, 32), error: unknownCommand(name) };
+  const { spec } = found;
+  if (spec.core === 'help') return { ok: true, command: { name: 'help' } };
+  const parsed = parseOperatorCommand(spec.core, telegramArgs(spec, rest), 'telegram');
+  if (!parsed.ok) return { ok: false, command: spec.core, error: `${parsed.problem.field ?? 'argument'}: ${parsed.problem.message}\nUsage: ${spec.usage}` };
+  return { ok: true, command: parsed.prepared.command };
 }
 
 // ---- confirmation buttons -------------------------------------------------------
