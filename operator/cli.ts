@@ -19,7 +19,7 @@ export interface CliContext {
  * incident declare|ack|false-positive|contain|findings|resume) write their own, as on Telegram, so they
  * are not listed here: each invocation is audited exactly once.
  */
-const AUDITED_COMMANDS = new Set([
+export const AUDITED_COMMANDS: ReadonlySet<string> = new Set([
   'secrets stage',
   'keys audit',
   'preflight',

@@ -27,6 +27,8 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 
 let dir: string;
 let config: string;
+/** The accounts' name in this file's config. */
+let own: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
@@ -34,7 +36,7 @@ beforeAll(() => {
   paper.temporal.address = inject('temporalAddress');
   // Names of its own: a closed workflow of another file's (desk/paper, session/okx/paper) would be
   // queried through a worker that no longer runs, and each command would wait out the query timeout.
-  const own = `cli${randomUUID().slice(0, 8)}`;
+  own = `cli${randomUUID().slice(0, 8)}`;
   paper.desk = { name: own, stateDir: join(dir, 'state') };
   for (const x of paper.exchanges) x.account = own;
   config = join(dir, 'warden.yaml');
@@ -81,14 +83,28 @@ describe('the CLI loads lazily and client commands never load the worker', () =>
     expect(r.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
   });
 
-  it("every operator action run above is on the CLI's own trail, read-only commands are not", async () => {
-    // Runs after the commands above (one file runs its tests in order): stop, pause and resume each left an event.
+  it('the other operator actions reach Temporal too, and are audited when they fail', async () => {
+    for (const args of [
+      ['approve', 'rebalance/none', '--amount', '5', '--reference', 'tx 123'],
+      ['reject', 'rebalance/none', '--reason', 'cli layering test'],
+      ['incident', 'ack', 'incident/none'],
+      ['session', 'stop', '--exchange', 'okx', '--account', own, '--reason', 'cli layering test'],
+    ]) {
+      const r = await cli(['--config', config, ...args]);
+      expect(r.stderr).not.toContain('FORBIDDEN_IMPORT');
+    }
+  });
+
+  it("every operator action run above is on the CLI's own trail, once each; read-only commands are not", async () => {
+    // Runs after the commands above (one file runs its tests in order): each action left an event.
     const trail = await AuditTrail.open({ dir: join(dir, 'state', 'cli', 'audit') });
     const commands = trail.events().filter((e) => e.type === 'operator_command');
     expect(verifyEvents(trail.events(), 'cli spool').ok).toBe(true);
     expect(trail.writer).toMatch(/^cli-/);
     await trail.close();
-    expect(commands.map((e) => e.data.command)).toEqual(['stop', 'pause', 'resume']);
+    // Exactly once each: the operator core writes these, the CLI's after-the-fact audit does not again.
+    expect(commands.map((e) => e.data.command)).toEqual(['stop', 'pause', 'resume', 'approve', 'reject', 'incident ack', 'session stop']);
+    expect(commands.slice(3, 6).map((e) => e.data.outcome)).toEqual(['failed', 'failed', 'failed']);
     const me = `cli:${userInfo().username}`;
     for (const e of commands) expect(e).toMatchObject({ actor: me, data: { operator: me, channel: 'cli', outcome: expect.stringMatching(/^(accepted|failed)$/) } });
     expect(commands[0]!.data.detail).toContain('cli layering test');
