@@ -37,7 +37,7 @@ export interface TemporalHarness {
 }
 
 /** Expected activity failures (injected faults) would flood the test output at the SDK's default level. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
