@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -9,11 +10,17 @@ import { workerDeps } from './worker-deps';
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundling takes seconds, so each test file bundles each workflows entry once. */
+/**
+ * The desk's workflows come bundled once per run (test/setup/workflow-bundle.ts); another
+ * workflows entry (a replay test's changed copy) is bundled once per test file.
+ */
 export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
   let b = bundles.get(workflowsPath);
   if (!b) {
-    b = bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+    b =
+      workflowsPath === WORKFLOWS_PATH
+        ? readFile(inject('workflowBundleFile'), 'utf8').then((text) => JSON.parse(text) as WorkflowBundleWithSourceMap)
+        : bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
     bundles.set(workflowsPath, b);
   }
   return b;
@@ -37,7 +44,7 @@ export interface TemporalHarness {
 }
 
 /** Expected activity failures (injected faults) would flood the test output at the SDK's default level. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
