@@ -5,13 +5,14 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /**
- * Top-level folders, each with the folders it may import values from. The
- * order is a layering (each folder lists only folders above it in this
- * table), so no value-import cycle between folders can exist. Type-only
- * imports (`import type`, `export type`) are free: they vanish at build time
- * (except where EXTRA below says otherwise).
+ * Top-level folders and files, each with the folders it may import values
+ * from. The order is a layering (each entry lists only entries above it in
+ * this table, checked below), so no value-import cycle between folders can
+ * exist. Type-only imports (`import type`, `export type`) are free: they
+ * vanish at build time (except where EXTRA below says otherwise).
+ * test/layers.test.ts checks that every top-level folder and file is here.
  */
-const LAYERS = {
+export const LAYERS = {
   domain: [],
   // Each procedure's messages, input, status and ids: what workflows and their callers share.
   contracts: ['domain'],
@@ -23,15 +24,27 @@ const LAYERS = {
   // Client-side Temporal controls: what the CLI and the bot use, never the worker.
   clients: ['domain', 'contracts', 'config', 'adapters', 'activities'],
   simulator: ['domain', 'config', 'adapters'],
-  // Workers start workflows by function and register them.
+  // Workers start workflows by function and register them; workers/composition.ts wires every process.
   workers: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator'],
   operator: ['domain', 'contracts', 'config', 'adapters', 'activities', 'clients', 'simulator', 'workers'],
   // bin/ (the CLI entry and its build) imports no test or script, so test/ and scripts/ may build the CLI.
   bin: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator'],
   test: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator', 'bin'],
   scripts: ['domain', 'contracts', 'config', 'adapters', 'workflows', 'activities', 'clients', 'simulator', 'workers', 'operator', 'bin', 'test'],
+  // Tool configs at the top: they import no project code, and no project code imports them.
+  'eslint.config.js': [],
+  'vitest.config.ts': [],
 };
 const FOLDERS = Object.keys(LAYERS);
+
+// A table that lets an entry import one below it would allow a value-import cycle: refuse to lint with it.
+for (const [i, entry] of FOLDERS.entries()) {
+  const below = LAYERS[entry].filter((f) => !FOLDERS.slice(0, i).includes(f));
+  if (below.length) throw new Error(`eslint.config.js LAYERS: ${entry} lists ${below.join(', ')}, not above it: that would allow a value-import cycle`);
+}
+
+/** A top-level file rather than a folder. */
+const isFile = (entry) => /\.[cm]?[jt]s$/.test(entry);
 
 // Regexes write `/` as \x2F: esquery (used for dynamic imports below) ends a regex at any `/`.
 const S = '\\x2F';
@@ -70,32 +83,40 @@ const EXTRA = {
 
 // Intra-repo imports are relative, so "which top folder" depends on the file's
 // depth: a file N folders below its top folder reaches a sibling top folder
-// with N+1 `../`. One config block per (folder, depth) keeps the match exact;
-// the deepest file today is 2 folders down (test/domain/sandbox/).
+// with N+1 `../` (a top-level file with `./`). One config block per (entry,
+// depth) keeps the match exact; the deepest file today is 2 folders down (test/domain/sandbox/).
 const MAX_DEPTH = 6;
+const SOURCES = '{ts,js,mjs,cjs}';
+
+/** What an import of `entry` looks like after the `../` prefix: the folder and anything in it, or the file with or without its extension. */
+function target(entry) {
+  if (!isFile(entry)) return `${entry}(${S}|$)`;
+  return `${entry.replace(/\.[cm]?[jt]s$/, '').replaceAll('.', '\\.')}(\\.[cm]?[jt]s)?$`;
+}
+
 function layerBlocks() {
   const blocks = [];
-  for (const folder of FOLDERS) {
-    const extra = EXTRA[folder] ?? {};
+  for (const entry of FOLDERS) {
+    const extra = EXTRA[entry] ?? {};
     const noTypes = extra.noTypes ?? [];
-    const forbidden = FOLDERS.filter((f) => f !== folder && !LAYERS[folder].includes(f) && !noTypes.includes(f));
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-      const up = `\\.\\.${S}`.repeat(depth + 1);
-      const files = [`${folder}/${'*/'.repeat(depth)}*.{ts,js}`];
+    const forbidden = FOLDERS.filter((f) => f !== entry && !LAYERS[entry].includes(f) && !noTypes.includes(f));
+    for (let depth = 0; depth < (isFile(entry) ? 1 : MAX_DEPTH); depth++) {
+      const up = isFile(entry) ? `\\.${S}` : `\\.\\.${S}`.repeat(depth + 1);
+      const files = isFile(entry) ? [entry] : [`${entry}/${'*/'.repeat(depth)}*.${SOURCES}`];
       const patterns = [
         ...(forbidden.length && !extra.only
-          ? [{ regex: `^${up}(${forbidden.join('|')})(${S}|$)`, message: `${folder}/ may import values only from ${LAYERS[folder].join(', ') || 'itself'} (see LAYERS in eslint.config.js); a type-only import is fine` }]
+          ? [{ regex: `^${up}(${forbidden.map(target).join('|')})`, message: `${entry} may import values only from ${LAYERS[entry].join(', ') || 'no other folder'} (see LAYERS in eslint.config.js); a type-only import is fine` }]
           : []),
         ...noTypes.map((f) => ({
-          regex: `^${up}${f}(${S}|$)`,
+          regex: `^${up}${target(f)}`,
           types: true,
-          message: `${folder}/ imports nothing from ${f}/, not even a type: take the workflow's messages, types, ids and type name from contracts/`,
+          message: `${entry}/ imports nothing from ${f}/, not even a type: take the workflow's messages, types, ids and type name from contracts/`,
         })),
         ...(extra.patterns ?? []),
       ];
       const importRule = ['error', { patterns: patterns.map(({ types, ...p }) => ({ ...p, allowTypeImports: !types })) }];
       blocks.push({
-        name: `warden/layers/${folder}/depth-${depth}`,
+        name: `warden/layers/${entry}/depth-${depth}`,
         files,
         rules: {
           '@typescript-eslint/no-restricted-imports': importRule,
@@ -130,7 +151,7 @@ export default defineConfig(
   {
     // bin/ is plain JS outside the TS program: only the import layering applies.
     name: 'warden/javascript',
-    files: ['**/*.js'],
+    files: ['**/*.{js,mjs,cjs}'],
     extends: [tseslint.configs.base],
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },

@@ -3,24 +3,16 @@
  * command line lands on it, as the bot's do on the bot's. Imported only when an
  * audited command runs, so `--help` and read-only commands never pay for it.
  */
-import { join } from 'node:path';
-import { openAuditTrail, type AuditTrail } from '../adapters/audit';
-import { createAwsClients } from '../adapters/aws';
-import { createLogger } from '../adapters/logger';
+import type { AuditTrail } from '../adapters/audit';
 import { sanitize } from '../adapters/redact';
 import type { LoadedConfig } from '../config/load';
 import { operatorCommandEvent } from './core/audit';
 import { cliOperator } from './core/identity';
+import { composeDesk } from '../workers/composition';
 
+/** The CLI role's trail; its lifetime is the command's (closeCliTrail), not a composition's. */
 export function openCliTrail(loaded: LoadedConfig): Promise<AuditTrail> {
-  const aws = createAwsClients(loaded.config.aws);
-  return openAuditTrail(loaded.config, {
-    stateDir: join(loaded.stateDir, 'cli'),
-    s3: aws.s3,
-    kms: aws.kms,
-    logger: createLogger({ name: 'warden-cli', destination: process.stderr }),
-    writer: 'cli',
-  });
+  return composeDesk(loaded, 'cli').trail();
 }
 
 /** The outcome of an action outside the operator core, as the same `operator_command` event: a failure is recorded as one, never skipped. */

@@ -138,10 +138,8 @@ function requestedCommand(args: string[]): string | undefined {
 
 /** The Temporal-backed desk for one CLI command; `close` ends its connection afterwards. */
 async function temporalDesk(ctx: CliContext): Promise<DeskControl & { close(): Promise<void> }> {
-  const { config } = ctx.config();
-  const [{ connectClient }, { TemporalDeskControl }] = await Promise.all([import('../clients/connect'), import('../clients/temporal-desk-control')]);
-  const client = await connectClient(config.temporal);
-  return Object.assign(new TemporalDeskControl(client, config), { close: () => client.connection.close() });
+  const parts = (await import('../workers/composition')).composeDesk(ctx.config(), 'cli');
+  return Object.assign(await parts.desk(), { close: () => parts.close() });
 }
 
 export async function main(argv: string[]): Promise<void> {

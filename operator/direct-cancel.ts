@@ -4,7 +4,7 @@
  * and writes every cancel to the audit trail. No Temporal, no worker involved.
  */
 import type { WardenConfig } from '../config/schema';
-import { venueAccounts } from '../config/policy';
+import type { LoadedConfig } from '../config/load';
 import type { AuditRecorder } from '../adapters/audit/trail';
 import type { GatewayProvider } from '../adapters/exchange/provider';
 import { sanitize } from '../adapters/redact';
@@ -53,21 +53,11 @@ export function createDirectCanceller(deps: { config: WardenConfig; gateways: Ga
  * The CLI keeps its own audit spool beside the worker's and the bot's: two writers never share a hash chain.
  */
 export async function openDirectCanceller(
-  loaded: { config: WardenConfig; stateDir: string },
+  loaded: LoadedConfig,
   opts: { accessedBy: string; audit?: AuditRecorder },
 ): Promise<{ canceller: DirectCanceller; close(): Promise<void> }> {
-  const [{ createAwsClients }, { openAuditTrail }, { createLogger }, { createSecretsStore }, { CcxtGatewayProvider }] = await Promise.all([
-    import('../adapters/aws'),
-    import('../adapters/audit'),
-    import('../adapters/logger'),
-    import('../adapters/secrets'),
-    import('../adapters/exchange/provider'),
-  ]);
-  const { config, stateDir } = loaded;
-  const aws = createAwsClients(config.aws);
-  const trail = opts.audit ? undefined : await openAuditTrail(config, { stateDir: `${stateDir}/cli`, s3: aws.s3, kms: aws.kms, logger: createLogger({ name: 'warden-cli' }), writer: 'cli' });
-  const audit = opts.audit ?? trail!;
-  const secrets = createSecretsStore(config, { stateDir, secretsClient: aws.secrets, audit, accessedBy: opts.accessedBy });
-  const gateways = new CcxtGatewayProvider({ secrets, accounts: venueAccounts(config), enableRateLimit: config.profile === 'production' });
-  return { canceller: createDirectCanceller({ config, gateways, audit }), close: async () => void (await trail?.close()) };
+  const { composeDesk } = await import('../workers/composition');
+  const parts = composeDesk(loaded, 'cli', { identity: opts.accessedBy, ...(opts.audit ? { audit: opts.audit } : {}) });
+  const [audit, gateways] = await Promise.all([parts.audit(), parts.gateways()]);
+  return { canceller: createDirectCanceller({ config: loaded.config, gateways, audit }), close: () => parts.close() };
 }

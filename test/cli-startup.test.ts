@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -45,10 +46,29 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the CLI loads lazily and client commands never load the worker', () => {
-  it('the guard works: `warden worker`, which does need the worker, fails under it', async () => {
+  it('the guard works: `warden worker`, which does need the worker and its workflows, fails under it', async () => {
     const r = await cli(['--config', config, 'worker']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('FORBIDDEN_IMPORT @temporalio/worker');
+    // Whichever the loader reaches first: the chunk bundling the desk workflow, or the worker package.
+    expect(r.stderr).toMatch(/FORBIDDEN_IMPORT (@temporalio\/worker|workflow code workflows\/)/);
+  });
+
+  it('the guard refuses the worker package, a workflow source file, and a CLI chunk that bundles workflow code', async () => {
+    const load = (what: string, ...flags: string[]) =>
+      run('node', ['--import', FORBID, ...flags, '--input-type=module', '-e', `await import(${JSON.stringify(what)})`]).then(
+        () => '',
+        (e: { stderr?: string }) => e.stderr ?? '',
+      );
+    expect(await load('@temporalio/worker')).toContain('FORBIDDEN_IMPORT @temporalio/worker');
+    expect(await load('./workflows/desk.ts', '--import', 'tsx')).toContain('FORBIDDEN_IMPORT workflow code workflows/desk.ts');
+    // The bundled CLI: `warden dev` and `warden worker` start the desk workflow by function, so one chunk holds its code.
+    const { dir: build } = JSON.parse(readFileSync('dist/current.json', 'utf8')) as { dir: string };
+    const chunks = readdirSync(join('dist', build)).filter((f) => f.endsWith('.js.map'));
+    const bundling = chunks.find((f) => (JSON.parse(readFileSync(join('dist', build, f), 'utf8')) as { sources: string[] }).sources.some((s) => s.includes('workflows/')));
+    expect(bundling).toBeDefined();
+    expect(await load(pathToFileURL(join('dist', build, bundling!.replace(/\.map$/, ''))).href)).toMatch(/FORBIDDEN_IMPORT workflow code workflows\/\S+\.ts \(bundled in dist\//);
+    // Neither refuses what clients do load: the contracts beside the workflows.
+    expect(await load('./contracts/desk.ts', '--import', 'tsx')).toBe('');
   });
 
   it('--help lists every command from the index without loading a command module', async () => {
@@ -76,6 +96,8 @@ describe('the CLI loads lazily and client commands never load the worker', () =>
     ['session', 'status'],
     ['incident', 'status', 'incident/none'],
     ['config', 'check'],
+    ['alerts', 'test'],
+    ['schedules', 'list'],
   ])('`warden %s` runs against Temporal without loading a worker module', async (...args: string[]) => {
     const r = await cli(['--config', config, ...args]);
     expect(r.stderr).not.toContain('FORBIDDEN_IMPORT');
@@ -110,7 +132,7 @@ describe('the CLI loads lazily and client commands never load the worker', () =>
     expect(commands[0]!.data.detail).toContain('cli layering test');
 
     // Secret reads go to the same trail (not stderr), followed by the command that made them.
-    await run('node', ['bin/warden.js', '--config', config, 'keys', 'audit']).catch(() => undefined);
+    await run('node', ['--import', FORBID, 'bin/warden.js', '--config', config, 'keys', 'audit']).catch(() => undefined);
     const after = await AuditTrail.open({ dir: join(dir, 'state', 'cli', 'audit') });
     const fresh = after.events().slice(trail.events().length);
     await after.close();

@@ -1,27 +1,13 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { venueAccounts } from '../config/policy';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { LoadedConfig } from '../config/load';
 import { createLogger, type Logger } from '../adapters/logger';
-import { createMetrics, startMetricsServer, type MetricsServer } from '../adapters/metrics';
-import { createAwsClients } from '../adapters/aws';
-import { openAuditTrail } from '../adapters/audit';
-import { shippingAlert } from './audit-alerts';
-import { createSecretsStore } from '../adapters/secrets';
-import { CcxtGatewayProvider } from '../adapters/exchange/provider';
+import { startMetricsServer, type MetricsServer } from '../adapters/metrics';
 import { deskWorkflowId } from '../contracts/desk';
 import { deskWorkflow } from '../workflows/desk';
-import { join } from 'node:path';
-import { LocalReportStore, S3ReportStore } from '../adapters/audit/report-store';
-import { TemporalDeskControl } from '../clients/temporal-desk-control';
-import { createAlertRouter } from './alert-channels';
-import type { AlertRouter } from '../adapters/alerts/router';
-import { createSecretRotator } from '../adapters/secrets/rotation';
 import { assertPreflight, preflightDepsFrom } from './preflight';
 import { installRuntime } from './runtime';
-import { connectClient } from '../clients/connect';
-import { connectWorker } from './temporal-connection';
-import { createDeskWorker, defaultWorkerIdentity } from './worker';
+import { composeDesk } from './composition';
 
 export interface RunningDesk {
   worker: Worker;
@@ -36,61 +22,24 @@ export interface RunningDesk {
 export async function startDeskWorker(loaded: LoadedConfig, logger = createLogger()): Promise<RunningDesk> {
   const { config } = loaded;
   const { temporalMetricsUrl } = await installRuntime(logger);
-  const metrics = createMetrics();
-  const workerIdentity = defaultWorkerIdentity();
-  const aws = createAwsClients(config.aws);
-  // Shipping trouble is alerted through the router, built below with this trail as its audit.
-  let alertRouter: AlertRouter | undefined;
-  const audit = await openAuditTrail(config, {
-    stateDir: loaded.stateDir,
-    s3: aws.s3,
-    kms: aws.kms,
-    logger,
-    writer: 'worker',
-    onShippingTrouble: (t) => {
-      const alert = shippingAlert(t);
-      logger.warn({ trouble: t }, alert?.message ?? 'audit shipping recovered');
-      if (alert && alertRouter) void alertRouter.route(alert, workerIdentity).catch((err: unknown) => logger.error({ err }, 'audit shipping alert not delivered'));
-    },
-  });
-  metrics.watchAudit(() => audit.shippingStatus());
-  const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: workerIdentity });
-  const gateways = new CcxtGatewayProvider({ secrets, accounts: venueAccounts(config), enableRateLimit: config.profile === 'production' });
-  const client = await connectClient(config.temporal);
-  const desk = new TemporalDeskControl(client, config);
-  const alerts = await createAlertRouter(config, { secrets, logger, audit, metrics, onIncident: (alert) => desk.incident.openFromAlert(alert) });
-  alertRouter = alerts;
-  const reports = config.audit.shipToS3
-    ? new S3ReportStore({ s3: aws.s3, bucket: config.aws.auditBucket, retentionDays: config.audit.retentionDays.audit })
-    : new LocalReportStore(join(loaded.stateDir, 'reports'));
-  const connection: NativeConnection = await connectWorker(config.temporal);
-  const worker = await createDeskWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    deps: {
-      logger,
-      metrics,
-      audit,
-      auditReader: audit,
-      secrets,
-      gateways,
-      alerts,
-      workerIdentity,
-      sessionControl: desk,
-      reports,
-      accounts: config.exchanges.map((x) => ({ exchange: x.exchange, account: x.account })),
-      escalation: config.alerts.escalation,
-      rotator: createSecretRotator(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets }),
-    },
-  });
+  const parts = composeDesk(loaded, 'worker', { logger });
+  const worker = await parts.worker();
+  const [metrics, secrets, gateways, aws, client, audit, control] = await Promise.all([
+    parts.metrics(),
+    parts.secrets(),
+    parts.gateways(),
+    parts.aws(),
+    parts.client(),
+    parts.trail(),
+    parts.desk(),
+  ]);
   const metricsServer = await startMetricsServer(metrics, { ...config.metrics, temporalMetricsUrl });
   const webhookConfig = config.alerts.pagerduty?.webhook;
   const webhook = webhookConfig
     ? await (await import('../adapters/alerts/pagerduty-webhook')).startPagerDutyWebhook({
         ...webhookConfig,
         secret: () => secrets.getPagerDutyWebhookSecret(),
-        acknowledge: async (id, by) => void (await desk.incident.acknowledge(id, { id: by, channel: 'pagerduty' })),
+        acknowledge: async (id, by) => void (await control.incident.acknowledge(id, { id: by, channel: 'pagerduty' })),
         audit,
         logger,
       })
@@ -110,9 +59,8 @@ export async function startDeskWorker(loaded: LoadedConfig, logger = createLogge
       await metricsServer.close();
       await webhook?.close();
       await audit.shipNow().catch((err) => logger.warn({ err }, 'audit events stay spooled until the next start'));
-      await audit.close();
-      await client.connection.close();
-      await connection.close();
+      // The trail, the Temporal client and the worker's connection.
+      await parts.close();
     },
   };
 }

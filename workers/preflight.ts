@@ -5,7 +5,6 @@
  * same run gates a production desk: `preflightGate` before sessions start.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { venueAccounts } from '../config/policy';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -13,13 +12,12 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { collectKeyAudit } from '../activities/security';
 import type { AuditEvent, AuditEventInput } from '../adapters/audit/events';
 import type { AuditRecorder } from '../adapters/audit/trail';
-import { createAwsClients, type AwsClients } from '../adapters/aws';
-import { CcxtGatewayProvider, type GatewayProvider } from '../adapters/exchange/provider';
+import type { AwsClients } from '../adapters/aws';
+import type { GatewayProvider } from '../adapters/exchange/provider';
 import { isListening } from '../adapters/free-port';
 import { createLogger, type Logger } from '../adapters/logger';
 import { sanitize } from '../adapters/redact';
-import { createSecretsStore } from '../adapters/secrets';
-import { createSecretRotator, type SecretRotator } from '../adapters/secrets/rotation';
+import type { SecretRotator } from '../adapters/secrets/rotation';
 import { exchangeSecretName, type SecretsStore } from '../adapters/secrets/types';
 import { ConfigError, findPlaintextSecretSources, formatIssues, loadedConfig, readConfigFile, type LoadedConfig } from '../config/load';
 import { RUNBOOKS_DIR } from '../config/paths';
@@ -29,6 +27,7 @@ import { ROUTED_CHANNELS } from '../domain/severity';
 import { deliverTestAlert } from './alert-channels';
 import { ROTATION_CHECK_SCHEDULE_ID } from './schedules';
 import { connectClient } from '../clients/connect';
+import { composeDesk } from './composition';
 
 
 /** Everything preflight asks the outside world through; the CLI wires real clients, tests their own. */
@@ -237,19 +236,16 @@ export interface SecurityIo {
  * Secrets, gateways and the rotator for an in-process command. A paper account
  * without a baseUrl is the local simulator (as `warden dev` wires it), never the real venue.
  */
-export function openSecurityIo(
+export async function openSecurityIo(
   loaded: LoadedConfig,
   accessedBy: string,
   logger: Logger = createLogger({ destination: process.stderr }),
   /** Where secret reads are audited: the CLI's trail; the log only when no trail is at hand. */
   audit: AuditRecorder = new LogAuditRecorder(logger),
-): SecurityIo {
-  const { config } = loaded;
-  const aws = createAwsClients(config.aws);
-  const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy });
-  const accounts = venueAccounts(config);
-  const gateways = new CcxtGatewayProvider({ secrets, accounts, enableRateLimit: config.profile === 'production', timeoutMs: 10_000 });
-  return { aws, secrets, gateways, rotator: createSecretRotator(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets }), logger };
+): Promise<SecurityIo> {
+  const parts = composeDesk(loaded, 'cli', { identity: accessedBy, logger, audit, venueTimeoutMs: 10_000 });
+  const [aws, secrets, gateways, rotator] = await Promise.all([parts.aws(), parts.secrets(), parts.gateways(), parts.rotator()]);
+  return { aws, secrets, gateways, rotator, logger };
 }
 
 /** A Temporal client only if something listens at the address, so an absent server fails in milliseconds. */

@@ -1,8 +1,8 @@
-import { hostname } from 'node:os';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { WORKFLOWS_PATH } from '../config/paths';
 import { SanitizingActivityInbound } from './sanitize-interceptor';
+import { defaultWorkerIdentity } from './identity';
 
 
 export interface DeskWorkerOptions {
@@ -12,10 +12,6 @@ export interface DeskWorkerOptions {
   deps: Omit<ActivityDeps, 'workerIdentity'> & { workerIdentity?: string };
   /** A prebuilt bundle (tests build one per file); otherwise the worker bundles workflows/. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-}
-
-export function defaultWorkerIdentity(): string {
-  return `${process.pid}@${hostname()}`;
 }
 
 export function createDeskWorker(opts: DeskWorkerOptions): Promise<Worker> {

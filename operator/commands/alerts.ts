@@ -16,21 +16,19 @@ export function registerAlertCommands(program: Command, ctx: CliContext): void {
     .action(async () => {
       const loaded = ctx.config();
       const { config } = loaded;
-      const [{ createLogger }, { createAwsClients }, { openAuditTrail }, { createSecretsStore }, { deliverTestAlert }] = await Promise.all([
+      const [{ createLogger }, { composeDesk }, { deliverTestAlert }] = await Promise.all([
         import('../../adapters/logger'),
-        import('../../adapters/aws'),
-        import('../../adapters/audit'),
-        import('../../adapters/secrets'),
+        import('../../workers/composition'),
         import('../../workers/alert-channels'),
       ]);
       // stderr: stdout is the report. Info, so the log channel's copy of the test alert shows.
       const logger = createLogger({ name: 'warden-alerts-test', level: 'info', destination: process.stderr });
-      const aws = createAwsClients(config.aws);
-      // Its own spool, as the bot's: two writers never share a hash chain.
-      const audit = await openAuditTrail(config, { stateDir: `${loaded.stateDir}/cli`, s3: aws.s3, kms: aws.kms, logger, writer: 'cli' });
       const actor = `cli:${userInfo().username}`;
+      // The CLI's own spool, as the bot has its own: two writers never share a hash chain.
+      const parts = composeDesk(loaded, 'cli', { logger, identity: actor });
+      const audit = await parts.trail();
       try {
-        const secrets = createSecretsStore(config, { stateDir: loaded.stateDir, secretsClient: aws.secrets, audit, accessedBy: actor });
+        const secrets = await parts.secrets();
         const results = await deliverTestAlert(config, { secrets, logger, audit }, actor, 'warden alerts test');
         for (const r of results) ctx.out(`${r.ok ? 'ok    ' : 'FAILED'} ${r.channel}${r.error ? `: ${r.error}` : ''}`);
         const failed = results.filter((r) => !r.ok);
@@ -38,7 +36,7 @@ export function registerAlertCommands(program: Command, ctx: CliContext): void {
         if (failed.length) process.exitCode = 1;
       } finally {
         await audit.shipNow().catch((err: unknown) => logger.warn({ err }, 'audit events stay spooled until the next start'));
-        await audit.close();
+        await parts.close();
       }
     });
 }

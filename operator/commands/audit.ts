@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli';
 import { summary } from '../command-index';
+import { auditSpoolDir } from '../../workers/composition';
 import { createAwsClients } from '../../adapters/aws';
 import { initAuditBucket } from '../../adapters/audit/bucket';
 import { KmsHeadSigner, initAuditMacKey } from '../../adapters/audit/mac';
@@ -19,7 +20,8 @@ function isoDate(flag: string) {
 }
 
 /** Where each writer keeps its spool under the state directory (workers/desk-process.ts, commands/bot.ts, cli-audit.ts). */
-const LOCAL_SPOOLS = ['audit', join('bot', 'audit'), join('cli', 'audit')];
+/** The writers that keep a spool on a desk machine (a benchmark's worker writes as a worker). */
+const LOCAL_WRITERS = ['worker', 'bot', 'cli'] as const;
 
 /** One local spool's chain, within the optional day range; a range that starts mid-spool trusts its first event's link. */
 function verifySpool(sp: Pick<SpoolSnapshot, 'events'> & { anchor?: SpoolSnapshot['anchor'] }, where: string, opts: { from?: string; to?: string }): VerifyResult {
@@ -57,7 +59,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
       let result: VerifyResult;
       let where: string;
       // Every writer's spool on this machine (worker, bot, CLI), read without opening them for writing.
-      const spools = (await Promise.all(LOCAL_SPOOLS.map((d) => readSpool(join(loaded.stateDir, d))))).filter((x) => x !== undefined);
+      const spools = (await Promise.all(LOCAL_WRITERS.map((r) => readSpool(auditSpoolDir(loaded.stateDir, r))))).filter((x) => x !== undefined);
       if (config.audit.shipToS3) {
         const { s3, kms } = createAwsClients(config.aws);
         where = `s3://${config.aws.auditBucket}/${logPrefix('audit')}/`;

@@ -82,7 +82,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
     .option('--json', 'print the findings as JSON')
     .action(async (opts: { json?: boolean }) => {
       const { config } = ctx.config();
-      const io = openSecurityIo(ctx.config(), cliOperator().id, undefined, await ctx.audit?.());
+      const io = await openSecurityIo(ctx.config(), cliOperator().id, undefined, await ctx.audit?.());
       const results: Array<Partial<KeyAuditResult> & { exchange: ExchangeId; account: string; error?: string }> = [];
       for (const { exchange, account } of config.exchanges) {
         try {
@@ -125,7 +125,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
       const loaded = ctx.config();
       const name = exchangeSecretName(loaded.config.aws.secretsPrefix, exchange, account, opts.purpose);
       const text = await readSecretText(opts.file);
-      const io = openSecurityIo(loaded, cliOperator().id, undefined, await ctx.audit?.());
+      const io = await openSecurityIo(loaded, cliOperator().id, undefined, await ctx.audit?.());
       const staged = await stageExchangeSecret(io.rotator, name, text);
       ctx.out(`staged ${name} as AWSPENDING (version ${staged.versionId}), new key ${staged.keyFingerprint}`);
       ctx.out(`next: warden rotation staged ${exchange} ${account} --purpose ${opts.purpose} (the rotation audits it at the venue before promoting it)`);
@@ -201,7 +201,7 @@ export function registerSecurityCommands(program: Command, ctx: CliContext): voi
       // Not ctx.config(): its production refusal (a secret in env or .env) is one of the things preflight reports.
       const loaded = loadConfigForPreflight(cmd.optsWithGlobals<{ config: string }>().config);
       const trail = await ctx.audit?.();
-      const deps = createPreflightDeps(loaded, openSecurityIo(loaded, cliOperator().id, undefined, trail), trail);
+      const deps = createPreflightDeps(loaded, await openSecurityIo(loaded, cliOperator().id, undefined, trail), trail);
       const report = await runPreflight(loaded, deps).finally(() => deps.close());
       if (opts.json) ctx.out(JSON.stringify({ items: report.items }));
       else {

@@ -1,26 +1,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { AuditTrail } from '../../adapters/audit/trail';
-import { CcxtGatewayProvider } from '../../adapters/exchange/provider';
 import { startProvisionedDevServer, type DevServer } from '../../adapters/temporal-dev-server';
+import { loadedConfig, type LoadedConfig } from '../../config/load';
 import { WardenConfig } from '../../config/schema';
-import { TemporalDeskControl } from '../../clients/temporal-desk-control';
-import { createDeskWorker } from '../../workers/worker';
+import type { TemporalDeskControl } from '../../clients/temporal-desk-control';
+import { composeDesk, type ComposedDesk } from '../../workers/composition';
 import { ExchangeHarness } from '../../test/helpers/exchange';
-import { workerDeps } from '../../test/helpers/worker-deps';
 
 /**
  * What every timing benchmark runs on: its own headless Temporal dev server,
- * the exchange simulator, and an in-process worker wired like production
- * (real gateway, real audit spool), on loopback.
+ * the exchange simulator, and in-process workers wired as production wires
+ * them (workers/composition.ts: real gateway, real audit spool, the config's
+ * alert routes), on loopback. Only the venue keys are the simulator's.
  */
 export interface BenchEnv {
   temporal: DevServer;
   client: Client;
-  connection: NativeConnection;
   harness: ExchangeHarness;
   desk: TemporalDeskControl;
   taskQueue: string;
@@ -37,53 +35,49 @@ export async function benchEnv(name: string): Promise<BenchEnv> {
   }
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const temporal = await startProvisionedDevServer({ dbFile: join(dir, 'temporal.db'), progress: (l) => console.error(l) });
-  const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
-  const connection = await NativeConnection.connect({ address: temporal.address });
   const harness = await ExchangeHarness.start(17);
   const taskQueue = `bench-${name}`;
-  const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
-  const configFor = (accounts: string[]) =>
-    WardenConfig.parse({
+  // A state directory per worker, as each worker host has its own (its audit spool is its own chain).
+  const loadedFor = (accounts: string[]): LoadedConfig => {
+    const stateDir = mkdtempSync(join(dir, 'state-'));
+    const config = WardenConfig.parse({
       profile: 'paper',
+      desk: { name: `bench-${name}`, stateDir },
       temporal: { address: temporal.address, taskQueue },
       exchanges: accounts.flatMap((a) => harness.accounts(a)),
     });
-  const desk = new TemporalDeskControl(client, configFor([]));
+    return loadedConfig(config, join(stateDir, 'warden.yaml'));
+  };
+  // The benchmark's own client side (what the CLI or the bot holds): a Temporal client and the desk control.
+  const own = composeDesk(loadedFor([]), 'bench');
+  const [client, desk] = await Promise.all([own.client(), own.desk()]);
+  // Workers share one native connection, so starting many stays cheap.
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const workers: Array<{ parts: ComposedDesk<'bench'>; worker: Worker; running: Promise<void> }> = [];
   return {
     temporal,
     client,
-    connection,
     harness,
     desk,
     taskQueue,
     async startWorker(accounts, opts = {}) {
-      const audit = await AuditTrail.open({ dir: mkdtempSync(join(dir, 'audit-')) });
-      const secrets = harness.secrets();
-      const config = configFor(accounts);
-      const worker = await createDeskWorker({
-        connection,
-        namespace: 'default',
-        taskQueue,
-        ...(opts.workflowsPath ? { workflowBundle: await (await import('@temporalio/worker')).bundleWorkflowCode({ workflowsPath: opts.workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } }) } : {}),
-        deps: await workerDeps({
-          audit,
-          secrets,
-          gateways: new CcxtGatewayProvider({ secrets, accounts: config.exchanges, enableRateLimit: false, timeoutMs: 5000 }),
-          sessionControl: desk,
-          accounts: config.exchanges.map((x) => ({ exchange: x.exchange, account: x.account })),
-        }),
-      });
+      const parts = composeDesk(loadedFor(accounts), 'bench', { secrets: harness.secrets(), venueTimeoutMs: 5000 });
+      const workflowBundle = opts.workflowsPath
+        ? await (await import('@temporalio/worker')).bundleWorkflowCode({ workflowsPath: opts.workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } })
+        : undefined;
+      const worker = await parts.worker({ connection, ...(workflowBundle ? { workflowBundle } : {}) });
       const handle = { worker, running: worker.run() };
-      workers.push(handle);
+      workers.push({ parts, ...handle });
       return handle;
     },
     async close() {
       for (const w of workers) {
         if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
         await w.running.catch(() => undefined);
+        await w.parts.close();
       }
       await connection.close();
-      await client.connection.close();
+      await own.close();
       await harness.close();
       await temporal.stop();
       rmSync(dir, { recursive: true, force: true });
