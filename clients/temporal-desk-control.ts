@@ -21,7 +21,7 @@ export class TemporalDeskControl implements DeskControl, SessionControl {
     private readonly client: Client,
     private readonly config: WardenConfig,
   ) {
-    this.rebalance = new RebalanceControl(client);
+    this.rebalance = new RebalanceControl(client, config.exchanges);
     this.incident = new IncidentControl(client, config);
   }
 

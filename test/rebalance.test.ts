@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RiskConfig } from '../config/schema';
+import { RiskConfig, WardenConfig } from '../config/schema';
+import { TemporalDeskControl } from '../clients/temporal-desk-control';
 import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
 import { confirmTransferUpdate, rebalanceStatusQuery, rejectRebalanceUpdate } from '../contracts/rebalance';
@@ -12,6 +13,7 @@ import { waitFor } from './helpers/wait';
 let h: ExchangeHarness;
 let t: TemporalHarness;
 let n = 0;
+let worker: Awaited<ReturnType<TemporalHarness['startWorker']>>;
 
 beforeAll(async () => {
   h = await ExchangeHarness.start(9);
@@ -23,7 +25,7 @@ beforeAll(async () => {
     enableRateLimit: false,
     timeoutMs: 3000,
   });
-  await t.startWorker({ gateways: provider, audit: h.audit, secrets });
+  worker = await t.startWorker({ gateways: provider, audit: h.audit, secrets });
 });
 afterAll(async () => {
   await t?.close();
@@ -99,5 +101,24 @@ describe('rebalance: the manual cold -> warm procedure with its human wait', () 
     const again = await waitFor(() => session.query(statusQuery), (x) => !!x.rebalancing && x.rebalancing !== rebalance.workflowId, 20_000, 'a new rebalance');
     expect(again.mode).toBe('paused');
     await t.client.workflow.getHandle(again.rebalancing!).terminate('test cleanup');
+  });
+  it("`rebalances` lists the desk's own, and reads a finished one from history with no worker running", async () => {
+    const { rebalance, account, session } = await lowBalanceSession('bybit');
+    await rebalance.executeUpdate(rejectRebalanceUpdate, { args: [{ by: 'tg:42', reason: 'listing test' }] });
+    await rebalance.result();
+    // Another desk in the namespace: a rebalance of an account this desk does not hold.
+    const stranger = await lowBalanceSession('binance');
+    const deskOf = (accounts: string[]) =>
+      new TemporalDeskControl(t.client, WardenConfig.parse({ profile: 'paper', temporal: { address: '127.0.0.1:1', taskQueue: t.taskQueue }, exchanges: accounts.map((a) => ({ exchange: 'bybit', account: a })) }));
+    const desk = deskOf([account]);
+    const listed = await waitFor(() => desk.rebalances(), (l) => l.some((r) => r.id === rebalance.workflowId), 10_000, 'the rebalance listed');
+    expect(listed.map((r) => [r.id, r.status])).toEqual([[rebalance.workflowId, 'rejected']]);
+    expect(listed.some((r) => r.id === stranger.rebalance.workflowId)).toBe(false);
+    await Promise.all([stranger.rebalance.terminate('test cleanup'), stranger.session.terminate('test cleanup'), session.terminate('test cleanup')]);
+
+    // The worker is gone: a status query would wait for one; the finished procedure is read from its result.
+    worker.worker.shutdown();
+    await worker.running;
+    expect((await desk.rebalances()).map((r) => [r.id, r.status])).toEqual([[rebalance.workflowId, 'rejected']]);
   });
 });
