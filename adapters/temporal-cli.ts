@@ -3,6 +3,7 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, r
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { errorMessage } from '../domain/error-message';
 
 const run = promisify(execFile);
 
@@ -167,6 +168,6 @@ export async function provisionTemporalCli(opts: ProvisionOptions = {}): Promise
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  return errorMessage(err).split('\n')[0] ?? '';
 }
 

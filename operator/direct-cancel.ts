@@ -10,6 +10,7 @@ import type { GatewayProvider } from '../adapters/exchange/provider';
 import { sanitize } from '../adapters/redact';
 import type { Operator, UnconfirmedStop } from '../clients/desk-control';
 import type { DirectCanceller, DirectCancelResult } from './kill-switch';
+import { errorMessage } from '../domain/error-message';
 
 export function createDirectCanceller(deps: { config: WardenConfig; gateways: GatewayProvider; audit: AuditRecorder }): DirectCanceller {
   return {
@@ -39,7 +40,7 @@ export function createDirectCanceller(deps: { config: WardenConfig; gateways: Ga
       });
       return { session: u.session, ok: true, cancelled: cancelled.length };
     } catch (err) {
-      const error = sanitize(err instanceof Error ? err.message : String(err)).slice(0, 300);
+      const error = sanitize(errorMessage(err)).slice(0, 300);
       await deps.audit
         .record({ type: 'session_event', actor: op.id, data: { session: u.session, event: 'direct_cancel_failed', detail: error } })
         .catch(() => undefined);

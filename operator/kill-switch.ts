@@ -4,6 +4,7 @@
  * plainly and cancel at the venues directly. One core, so both channels behave alike.
  */
 import type { DeskControl, Operator, StopOutcome, UnconfirmedStop } from '../clients/desk-control';
+import { errorMessage } from '../domain/error-message';
 
 export interface DirectCancelResult {
   /** `<exchange>/<account>` */
@@ -42,7 +43,6 @@ export interface KillSwitchDeps {
   only?: readonly string[];
 }
 
-const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export async function killSwitch(deps: KillSwitchDeps, op: Operator, reason: string): Promise<KillSwitchResult> {
   let outcome: StopOutcome;
@@ -51,7 +51,7 @@ export async function killSwitch(deps: KillSwitchDeps, op: Operator, reason: str
     const desk = await deps.desk();
     outcome = await desk.stopAll(op, reason, { confirmWithinMs: deps.confirmWithinMs, ...(deps.only ? { only: deps.only } : {}) });
   } catch (err) {
-    deskError = reasonOf(err);
+    deskError = errorMessage(err);
     const why = `stop NOT recorded: Temporal unreachable (${deskError}); orders NOT yet cancelled`;
     const reach = deps.only ?? deps.configuredSessions;
     outcome = { stopId: 'none', reports: [], unconfirmed: reach.map((session) => ({ session, recorded: false, why })) };
@@ -61,7 +61,7 @@ export async function killSwitch(deps: KillSwitchDeps, op: Operator, reason: str
     try {
       direct = await (await deps.direct()).cancel(outcome.unconfirmed, op, reason);
     } catch (err) {
-      direct = outcome.unconfirmed.map((u) => ({ session: u.session, ok: false, cancelled: 0, error: reasonOf(err) }));
+      direct = outcome.unconfirmed.map((u) => ({ session: u.session, ok: false, cancelled: 0, error: errorMessage(err) }));
     }
   }
   const cancelledDirectly = new Set(direct.filter((d) => d.ok).map((d) => d.session));

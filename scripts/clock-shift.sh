@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 SHIFTS=(1 89 91 400)
 FILES=(
   test/rotation.test.ts
+  test/timers.test.ts
   test/key-audit.test.ts
   test/key-audit-venues.test.ts
   test/key-audit-cli.test.ts

@@ -28,6 +28,7 @@ import { deliverTestAlert } from './alert-channels';
 import { ROTATION_CHECK_SCHEDULE_ID } from './schedules';
 import { connectClient } from '../clients/connect';
 import { composeDesk } from './composition';
+import { errorMessage } from '../domain/error-message';
 
 
 /** Everything preflight asks the outside world through; the CLI wires real clients, tests their own. */
@@ -57,7 +58,7 @@ export interface PreflightReport {
   ok: boolean;
 }
 
-const message = (err: unknown) => sanitize(err instanceof Error ? err.message : String(err));
+const message = (err: unknown) => sanitize(errorMessage(err));
 
 async function probe<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   try {

@@ -3,6 +3,7 @@
  * handlers act on, the message, and the two together for an operator.
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { errorMessage } from '../domain/error-message';
 
 function causeOf(err: unknown): unknown {
   return err instanceof ActivityFailure ? err.cause : err;
@@ -18,7 +19,7 @@ export function failureType(err: unknown): string | undefined {
 export function failureMessage(err: unknown): string {
   const cause = causeOf(err);
   if (err instanceof ActivityFailure && cause instanceof ApplicationFailure) return cause.message;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** `Type: message`, as reports and alerts show a failure. */

@@ -193,8 +193,8 @@ function rotationSteps(input: RotateInput, st: RotationState, answers: Answers):
         await alert('rotation_due', `Reminder: ${ask()}`, `Remind: ${what}`);
       },
       escalate: async ({ waitedMs }) => {
-        await audit('escalated', `no ${what} after ${formatDuration(waitedMs)}`);
-        await alert('rotation_due', `ESCALATION: ${ask()}`, `Escalate: no ${what}`, 'CRITICAL');
+        await audit('escalated', `still waiting for ${what} after ${formatDuration(waitedMs)}`);
+        await alert('rotation_due', `ESCALATION: ${ask()}`, `Escalate: still waiting for ${what}`, 'CRITICAL');
       },
     });
   const stageAsk = () =>

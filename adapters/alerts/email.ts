@@ -5,6 +5,8 @@ import { describeEscalation, incidentOfAlert, type Alert } from '../../domain/se
 import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
 import type { AlertChannel } from './router';
+import { errorMessage } from '../../domain/error-message';
+import { formatDuration } from '../../domain/duration';
 
 /** What the message says: the alert and what to do, never a credential or a key. */
 export function alertEmail(text: string, alert: Alert): { subject: string; text: string } {
@@ -14,7 +16,7 @@ export function alertEmail(text: string, alert: Alert): { subject: string; text:
     '',
     `Condition: ${alert.title}`,
     `Severity: ${alert.severity}${alert.incident ? ` (opens ${alert.incident})` : ''}`,
-    `Respond within: ${Math.round(alert.respondWithinMs / 60_000)} min`,
+    `Respond within: ${formatDuration(alert.respondWithinMs)}`,
     `Observed at: ${alert.at}`,
     `Dedup key: ${alert.dedupKey}`,
     ...(incident ? [`Incident: ${incident} (acknowledge with: warden incident ack ${incident})`] : []),
@@ -76,7 +78,7 @@ export class EmailAlertChannel implements AlertChannel {
       }
     } catch (err) {
       const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? ` (${err.code})` : '';
-      throw new Error(sanitize(`email: alert ${alert.dedupKey} not delivered: ${err instanceof Error ? err.message : String(err)}${code}`));
+      throw new Error(sanitize(`email: alert ${alert.dedupKey} not delivered: ${errorMessage(err)}${code}`));
     }
   }
 }

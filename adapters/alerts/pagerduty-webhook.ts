@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AuditRecorder } from '../audit/trail';
 import type { Logger } from '../logger';
 import { registerSecret, sanitize } from '../redact';
+import { errorMessage } from '../../domain/error-message';
 
 /**
  * PagerDuty's V3 webhook for the desk's incidents: an acknowledgement made on
@@ -99,7 +100,7 @@ export async function startPagerDutyWebhook(opts: PagerDutyWebhookOptions): Prom
       await audit(by, 'accepted', `${key} acknowledged on PagerDuty by ${event.agent?.summary ?? by} (event ${event.id})`);
       res.writeHead(204).end();
     } catch (err) {
-      await audit(by, 'failed', `${key}: ${err instanceof Error ? err.message : String(err)}`);
+      await audit(by, 'failed', `${key}: ${errorMessage(err)}`);
       // 5xx: PagerDuty retries the delivery.
       res.writeHead(503).end();
     }

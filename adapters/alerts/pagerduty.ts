@@ -5,6 +5,7 @@ import { describeEscalation, incidentOfAlert, type Alert } from '../../domain/se
 import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
 import type { AlertChannel, IncidentPhaseEvent } from './router';
+import { errorMessage } from '../../domain/error-message';
 
 /** PagerDuty's event severities (Events API v2, `payload.severity`). */
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
@@ -182,5 +183,5 @@ function retryAfterSeconds(header: string | null): number | undefined {
 
 function networkError(err: unknown): string {
   const cause = err instanceof Error && err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
-  return `${err instanceof Error ? err.message : String(err)}${cause}`;
+  return `${errorMessage(err)}${cause}`;
 }

@@ -5,6 +5,7 @@ import type { Alert } from '../../domain/severity';
 import { registerSecret, sanitize } from '../redact';
 import type { SecretsStore } from '../secrets/types';
 import type { AlertChannel } from './router';
+import { errorMessage } from '../../domain/error-message';
 
 /**
  * Bounded retries for every Telegram call the desk makes. The plugin's own
@@ -39,7 +40,7 @@ export const scrubOutgoing: Transformer = (prev, method, payload, signal) => {
 
 /** grammy's network errors carry the request URL (with the token) on `.error`; only a scrubbed message leaves here. */
 export function describeTelegramError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const cause = err instanceof Error && 'error' in err && err.error instanceof Error ? `: ${err.error.message}` : '';
   return sanitize(`${message}${cause}`);
 }

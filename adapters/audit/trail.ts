@@ -6,6 +6,7 @@ import { seal } from './chain';
 import { AuditEventInputSchema, type AuditEvent, type AuditEventInput } from './events';
 import { AuditKeyConflictError } from './s3-shipper';
 import { AuditSpool, type WriterRole } from './spool';
+import { errorMessage } from '../../domain/error-message';
 
 /** Anything that records audit events; activities and adapters depend on this, not on the trail. */
 export interface AuditRecorder {
@@ -202,7 +203,7 @@ export class AuditTrail implements AuditRecorder {
     const now = this.now().getTime();
     this.failures += 1;
     this.failingSince ??= now;
-    const error = sanitize(err instanceof Error ? err.message : String(err)).slice(0, 300);
+    const error = sanitize(errorMessage(err)).slice(0, 300);
     const base = { writer: this.spool.writer, unshipped: this.pendingCount, error };
     if (err instanceof AuditKeyConflictError) {
       this.keyConflicts += 1;

@@ -16,6 +16,7 @@ import {
 } from 'ccxt';
 import { sanitize } from '../redact';
 import { venueAdapter } from './venues';
+import { errorMessage } from '../../domain/error-message';
 
 /**
  * The few kinds of exchange failure a workflow can act on:
@@ -66,7 +67,7 @@ export function isIpRefusal(venue: string, message: string): boolean {
 export function classifyExchangeError(err: unknown, venue: string, mutating: boolean): GatewayError {
   if (err instanceof GatewayError) return err;
   const cls = err instanceof Error ? err.constructor.name : 'unknown';
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const make = (kind: GatewayErrorKind) => new GatewayError(kind, venue, cls, `${venue} ${cls}: ${message}`);
   if (isIpRefusal(venue, message)) return new GatewayError('auth', venue, cls, `${venue} ${cls}: ${message}`, true);
   if (err instanceof AuthenticationError || err instanceof PermissionDenied || err instanceof AccountSuspended) return make('auth');

@@ -16,6 +16,7 @@ import { sanitize } from '../../adapters/redact';
 import { makeAlert, type Alert } from '../../domain/severity';
 import type { Refusal } from './authorize';
 import { recordCommand } from './record';
+import { formatDuration } from '../../domain/duration';
 
 export const STRANGER_ALERT_WINDOW_MS = 10 * 60_000;
 export const STRANGER_ALERT_SENDER_CAP = 5;
@@ -69,7 +70,6 @@ export interface Attempt {
   why: Refusal;
 }
 
-const minutes = (ms: number) => Math.round(ms / 60_000);
 
 /**
  * Audits and counts the attempt before returning; the alert is returned as a
@@ -84,22 +84,22 @@ export async function refuseUnauthorized(deps: RefusalDeps, a: Attempt): Promise
   await recordCommand(deps, { id: `tg:${user}`, channel: 'telegram' }, a.what, 'refused', `${a.why}: user ${user}${handle} in chat ${chat}`);
   const at = new Date(deps.now()).toISOString();
   const verdict = deps.gate.admit(user, deps.now());
-  const window = minutes(deps.gate.windowMs);
+  const window = formatDuration(deps.gate.windowMs);
   let alert: Alert;
   if (verdict.kind === 'quiet') return { alert: Promise.resolve() };
   if (verdict.kind === 'alert') {
     alert = makeAlert('unauthorized_operator_message', {
       message:
         `Telegram user ${user} in chat ${chat} tried ${a.what} on the operator bot (${a.why}). ` +
-        `Refused and audited; no reply was sent and nothing was stopped. Further attempts by this user in the next ${window} min are audited and counted, not alerted.`,
+        `Refused and audited; no reply was sent and nothing was stopped. Further attempts by this user in the next ${window} are audited and counted, not alerted.`,
       at,
       scope: { subject: `tg-${user}` },
     });
   } else {
     alert = makeAlert('unauthorized_operator_message', {
       message:
-        `More than ${deps.gate.cap} Telegram users were refused by the operator bot within ${window} min (latest: user ${user} in chat ${chat}). ` +
-        `Every attempt is audited and counted (warden_unauthorized_operator_attempts_total); no further stranger alert for ${window} min. Nothing was stopped.`,
+        `More than ${deps.gate.cap} Telegram users were refused by the operator bot within ${window} (latest: user ${user} in chat ${chat}). ` +
+        `Every attempt is audited and counted (warden_unauthorized_operator_attempts_total); no further stranger alert for ${window}. Nothing was stopped.`,
       at,
       scope: { subject: 'tg-flood' },
     });

@@ -30,6 +30,7 @@ describe('domain purity', () => {
       'client-order-id.ts',
       'dead-mans-switch.ts',
       'duration.ts',
+      'error-message.ts',
       'incident-procedure.ts',
       'key-audit.ts',
       'market.ts',
