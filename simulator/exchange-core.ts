@@ -68,6 +68,37 @@ export interface FeeSchedule {
   taker: number;
 }
 
+/** One fill as the account's trade history shows it: the fill and the order it belongs to. */
+export interface AccountTrade extends Fill {
+  orderId: string;
+  clientOrderId: string;
+  symbol: string;
+  side: OrderSide;
+  /** The order's type: okx and bybit report it on each fill. */
+  orderType: OrderKind;
+}
+
+/** A trade on the venue's public tape: every account's fills and the market's own prints. */
+export interface PublicTrade {
+  id: number;
+  symbol: string;
+  price: number;
+  qty: number;
+  /** The taker's side. */
+  side: OrderSide;
+  time: number;
+}
+
+/**
+ * Whether the venue publishes a minimum order value in its market data (binance's NOTIONAL filter,
+ * bybit's minOrderAmt) and so enforces one. okx publishes only minSz: a venue that enforced a value
+ * no client can read would refuse orders no bot could size right.
+ */
+export const ENFORCES_MIN_NOTIONAL: Record<VenueId, boolean> = { binance: true, okx: false, bybit: true };
+
+/** How many public trades each venue's tape keeps (binance serves up to 1000 per request). */
+export const PUBLIC_TAPE_LENGTH = 1000;
+
 interface Holding {
   total: number;
   used: number;
@@ -93,6 +124,8 @@ export class ExchangeCore {
   private orderById = new Map<string, SimOrder>();
   private orderSeq: Record<VenueId, number> = { binance: 0, okx: 0, bybit: 0 };
   private tradeSeq = 0;
+  /** Per venue and symbol, newest last: what `publicTrades` serves. */
+  private tapes = new Map<string, PublicTrade[]>();
   /** Armed cancel-after countdowns (venue dead man's switches), by `venue:account`. */
   private countdowns = new Map<string, { triggerAt: number; timer: NodeJS.Timeout }>();
 
@@ -110,6 +143,7 @@ export class ExchangeCore {
     this.orderById.clear();
     this.orderSeq = { binance: 0, okx: 0, bybit: 0 };
     this.tradeSeq = 0;
+    this.tapes.clear();
     this.market.reset(seed);
   }
 
@@ -163,15 +197,51 @@ export class ExchangeCore {
 
   tick(steps = 1): PriceMove[] {
     const moves = this.market.tick(steps);
-    for (const m of moves) this.sweep(m);
+    for (const m of moves) this.printMove(m);
     return moves;
   }
 
   setPrice(symbol: string, price: number): PriceMove {
     if (!this.market.spec(symbol)) throw new CoreError('unknown_symbol', `unknown symbol ${symbol}`);
     const move = this.market.setPrice(symbol, price);
-    this.sweep(move);
+    this.printMove(move);
     return move;
+  }
+
+  // ---- trades ----
+
+  /** The account's fills, oldest first (what myTrades / fills-history / execution list read). */
+  accountTrades(venue: VenueId, account: string, symbol?: string): AccountTrade[] {
+    return this.orders(venue, account)
+      .filter((o) => !symbol || o.symbol === symbol)
+      .flatMap((o) => o.fills.map((f): AccountTrade => ({ ...f, orderId: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, orderType: o.type })))
+      .sort((a, b) => a.tradeId - b.tradeId);
+  }
+
+  /** The venue's public tape for a symbol, newest last. */
+  publicTrades(venue: VenueId, symbol: string): PublicTrade[] {
+    return this.tapes.get(`${venue}:${symbol}`) ?? [];
+  }
+
+  /** A fill prints under its own trade id, so the tape and the account's history name it alike. */
+  private print(venue: VenueId, t: Omit<PublicTrade, 'id'>, id = ++this.tradeSeq): void {
+    const key = `${venue}:${t.symbol}`;
+    const tape = this.tapes.get(key) ?? [];
+    tape.push({ id, ...t });
+    if (tape.length > PUBLIC_TAPE_LENGTH) tape.splice(0, tape.length - PUBLIC_TAPE_LENGTH);
+    this.tapes.set(key, tape);
+  }
+
+  /** A price move prints on every venue's tape (the market trades there too), then sweeps resting orders. */
+  private printMove(move: PriceMove): void {
+    const spec = this.market.spec(move.symbol);
+    const previous = this.tapes.get(`binance:${move.symbol}`)?.at(-1)?.price;
+    if (spec) {
+      for (const venue of Object.keys(this.orderSeq) as VenueId[]) {
+        this.print(venue, { symbol: move.symbol, price: move.price, qty: spec.minQty * 10, side: previous !== undefined && move.price < previous ? 'sell' : 'buy', time: this.clock() });
+      }
+    }
+    this.sweep(move);
   }
 
   // ---- orders ----
@@ -201,7 +271,7 @@ export class ExchangeCore {
     if (!spec) throw new CoreError('unknown_symbol', `unknown symbol ${req.symbol}`);
     const [base, quote] = splitSymbol(spec.symbol);
     const tif: TimeInForce = req.type === 'market' ? 'IOC' : (req.timeInForce ?? 'GTC');
-    this.validate(spec, req);
+    this.validate(venue, spec, req);
     if (req.clientOrderId && this.clientIdTaken(venue, account, req.clientOrderId, req.clientIdScope)) {
       throw new CoreError('duplicate_client_order_id', `client order id ${req.clientOrderId} already used`);
     }
@@ -331,7 +401,7 @@ export class ExchangeCore {
     );
   }
 
-  private validate(spec: SymbolSpec, req: PlaceOrderRequest): void {
+  private validate(venue: VenueId, spec: SymbolSpec, req: PlaceOrderRequest): void {
     if (req.type === 'limit') {
       if (req.price === undefined || !(req.price > 0)) throw new CoreError('invalid_price', 'limit orders need a positive price', 'missing');
       if (!isMultipleOf(req.price, spec.tickSize)) throw new CoreError('invalid_price', `price must be a multiple of ${spec.tickSize}`, 'tick');
@@ -343,7 +413,7 @@ export class ExchangeCore {
       throw new CoreError('invalid_quantity', 'an order needs a quantity', 'min');
     }
     const notional = req.quoteAmount ?? (req.amount ?? 0) * (req.price ?? this.market.price(spec.symbol));
-    if (notional < spec.minNotional) throw new CoreError('min_notional', `order value must be at least ${spec.minNotional}`);
+    if (ENFORCES_MIN_NOTIONAL[venue] && notional < spec.minNotional) throw new CoreError('min_notional', `order value must be at least ${spec.minNotional}`);
   }
 
   /** What the order takes from the synthetic book right now; a market order's last level absorbs any rest. */
@@ -396,7 +466,10 @@ export class ExchangeCore {
       q.total = clean(q.total + cost - fee);
     }
     const now = this.clock();
-    order.fills.push({ tradeId: ++this.tradeSeq, price, qty, fee, feeAsset: order.feeAsset, liquidity, time: now } satisfies Fill);
+    const tradeId = ++this.tradeSeq;
+    order.fills.push({ tradeId, price, qty, fee, feeAsset: order.feeAsset, liquidity, time: now } satisfies Fill);
+    // The taker's side prints: a resting (maker) order filled by the market's move was hit by its opposite.
+    this.print(order.venue, { symbol: order.symbol, price, qty, side: liquidity === 'taker' ? order.side : order.side === 'buy' ? 'sell' : 'buy', time: now }, tradeId);
     order.filled = clean(order.filled + qty);
     order.cost = clean(order.cost + cost);
     order.fee = clean(order.fee + fee);

@@ -22,7 +22,7 @@ export interface CcxtFactoryOptions {
 }
 
 /** Replaces scheme and host of every URL in ccxt's `urls.api` tree (including okx/bybit `{hostname}` templates). */
-function repoint(tree: unknown, baseUrl: string): unknown {
+export function repoint(tree: unknown, baseUrl: string): unknown {
   if (typeof tree === 'string') return tree.replace(/^https?:\/\/[^/]+/, baseUrl);
   if (Array.isArray(tree)) return tree.map((t) => repoint(t, baseUrl));
   if (tree && typeof tree === 'object') return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, repoint(v, baseUrl)]));
