@@ -42,7 +42,7 @@ export function realReach(config: WardenConfig): string[] {
   const reach: string[] = [];
   config.exchanges.forEach((x, i) => {
     if (x.baseUrl && !isLoopbackUrl(x.baseUrl)) reach.push(`exchanges[${i}] reaches ${x.baseUrl}`);
-    else if (!x.baseUrl && config.profile !== 'paper') reach.push(`exchanges[${i}] reaches the real ${x.exchange} venue`);
+    else if (!x.baseUrl && config.profile !== 'paper') reach.push(`exchanges[${i}] reaches the ${x.mode === 'testnet' ? `${x.exchange} testnet` : `real ${x.exchange} venue`}`);
   });
   const usesAws = config.secrets.provider === 'aws' || config.audit.shipToS3;
   if (usesAws && !(config.aws.endpoint && isLoopbackUrl(config.aws.endpoint))) {

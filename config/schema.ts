@@ -69,6 +69,12 @@ export const ExchangeAccountConfig = z
     account: accountName,
     /** Real venue in production; the simulator in paper and tests. Unset means ccxt's own URL. */
     baseUrl: z.url({ error: 'must be a URL' }).optional(),
+    /**
+     * 'testnet': the venue's own test environment (binance's spot testnet, okx demo trading, bybit's
+     * testnet) through ccxt's sandbox mode, with testnet keys; 'live' trades real funds. Either runs
+     * under the production profile's rules (Secrets Manager, preflight); a paper account is the simulator.
+     */
+    mode: z.enum(['live', 'testnet'], { error: "must be 'live' or 'testnet'" }).default('live'),
     symbols: z.array(z.string().regex(/^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}$/, { error: 'must look like BTC/USDT' })).min(1).max(100, { error: 'must list at most 100 symbols' }).default(['BTC/USDT']),
     /** What the account's trading session runs; without one the account is watched but not traded. */
     strategy: StrategyConfig.optional(),
@@ -297,6 +303,11 @@ export const WardenConfig = z
       const key = `${x.exchange}/${x.account}`;
       if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['exchanges', i], message: `duplicate account ${key}` });
       seen.add(key);
+    });
+    cfg.exchanges.forEach((x, i) => {
+      if (cfg.profile === 'paper' && x.mode === 'testnet') {
+        ctx.addIssue({ code: 'custom', path: ['exchanges', i, 'mode'], message: "testnet runs under the production profile (keys from Secrets Manager, preflight gates it); a paper account is the simulator" });
+      }
     });
     if (cfg.profile === 'production' && !cfg.audit.shipToS3) {
       ctx.addIssue({ code: 'custom', path: ['audit', 'shipToS3'], message: 'production ships the audit trail to the WORM bucket; it must be true' });

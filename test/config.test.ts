@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../config/load';
-import { PAPER_SIMULATOR_URL, dotEnvFiles, printableConfig, secretEnvVars, venueAccounts } from '../config/policy';
+import { PAPER_SIMULATOR_URL, dotEnvFiles, printableConfig, realReach, secretEnvVars, venueAccounts } from '../config/policy';
+import { WardenConfig } from '../config/schema';
 import { DEFAULT_SIM_PORT } from '../simulator';
 
 const cleanEnv = { PATH: '/usr/bin', HOME: '/root' };
@@ -144,6 +145,24 @@ describe('production policy by what a config reaches (issue 13 item 5)', () => {
   it('refuses a paper config that reaches a real venue, naming the account', () => {
     const raw = { profile: 'paper', secrets: paperSecrets, exchanges: [{ exchange: 'binance', account: 'main', baseUrl: 'https://api.binance.com' }] };
     expect(problemsOf(() => parseConfig(raw, at, opts))).toEqual(['profile: paper but exchanges[0] reaches https://api.binance.com: use profile production']);
+  });
+
+  it("refuses a testnet account under the paper profile: a testnet is a remote venue with keys in Secrets Manager", () => {
+    const raw = { profile: 'paper', secrets: paperSecrets, exchanges: [{ exchange: 'okx', account: 'demo', mode: 'testnet' }] };
+    expect(problemsOf(() => parseConfig(raw, at, opts))).toEqual([
+      'exchanges.0.mode: testnet runs under the production profile (keys from Secrets Manager, preflight gates it); a paper account is the simulator',
+    ]);
+    expect(problemsOf(() => parseConfig({ ...raw, exchanges: [{ exchange: 'okx', account: 'demo', mode: 'demo' }] }, at, opts))).toEqual(["exchanges.0.mode: must be 'live' or 'testnet'"]);
+  });
+
+  it('says a production testnet account reaches the testnet, not the real venue', () => {
+    const config = WardenConfig.parse({
+      profile: 'production',
+      secrets: { provider: 'aws' },
+      audit: { shipToS3: true },
+      exchanges: [{ exchange: 'bybit', account: 'demo', mode: 'testnet' }, { exchange: 'bybit', account: 'main' }],
+    });
+    expect(realReach(config).filter((r) => r.startsWith('exchanges'))).toEqual(['exchanges[0] reaches the bybit testnet', 'exchanges[1] reaches the real bybit venue']);
   });
 
   it('refuses a paper config that reads real AWS (secrets provider aws without a loopback endpoint)', () => {

@@ -82,4 +82,32 @@ describe('createCcxtExchange', () => {
     if (venue === 'bybit') expect(order.headers['X-BAPI-RECV-WINDOW']).toBe(String(window));
     if (venue === 'okx') expect(Number(order.headers['expTime'])).toBe(Date.parse(order.headers['OK-ACCESS-TIMESTAMP']!) + window);
   });
+
+  it.each(VENUES)("%s: testnet mode is the venue's own sandbox (its testnet hosts, okx's demo header), and a base URL re-points even those", async (venue) => {
+    const key = testKey(venue, { account: `tn${venue}` });
+    const testnet = createCcxtExchange(venue, { credentials: key, enableRateLimit: true, sandbox: true });
+    const hosts = { binance: 'https://testnet.binance.vision/api/v3', okx: 'https://{hostname}', bybit: 'https://api-testnet.{hostname}' };
+    expect(urlsOf(testnet.urls.api)).toContain(hosts[venue]);
+    // The live hosts are gone: a testnet account cannot reach the real venue by a URL ccxt kept.
+    expect(urlsOf(testnet.urls.api).some((u) => /\/\/api\.binance\.com|\/\/api\.\{hostname\}/.test(u))).toBe(false);
+    if (venue === 'okx') expect(testnet.headers['x-simulated-trading']).toBe('1');
+    expect(createCcxtExchange(venue, { credentials: key, enableRateLimit: true }).headers['x-simulated-trading']).toBeUndefined();
+
+    // The simulator standing in for the testnet: every URL re-pointed, okx's header still sent.
+    sim.registerKey(key);
+    const seen: Array<Record<string, string>> = [];
+    const standIn = createCcxtExchange(venue, { baseUrl: sim.url, credentials: key, enableRateLimit: false, sandbox: true });
+    for (const u of urlsOf(standIn.urls.api)) expect(u.startsWith(sim.url.replace(/\/+$/, ''))).toBe(true);
+    const fetch = standIn.fetch.bind(standIn);
+    standIn.fetch = (url: string, method?: string, headers?: unknown, body?: unknown) => {
+      // ccxt's fetch merges the exchange's own headers (okx's demo header lives there) into each request's.
+      seen.push({ ...(standIn.headers as Record<string, string>), ...((headers ?? {}) as Record<string, string>) });
+      return fetch(url, method, headers, body);
+    };
+    await standIn.loadMarkets();
+    await standIn.fetchBalance();
+    expect(seen.length).toBeGreaterThan(0);
+    for (const h of seen) expect(h['x-simulated-trading']).toBe(venue === 'okx' ? '1' : undefined);
+  });
 });
+

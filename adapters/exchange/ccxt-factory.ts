@@ -19,6 +19,12 @@ export interface CcxtFactoryOptions {
   enableRateLimit: boolean;
   /** ccxt's per-request timeout; default CCXT_TIMEOUT_MS, which outlasts every venue's request window. */
   timeoutMs?: number;
+  /**
+   * The venue's test environment (ccxt's sandbox mode): its testnet URLs (binance, bybit) or its demo
+   * header (okx's x-simulated-trading). With a baseUrl the sandbox's URLs are re-pointed there, so the
+   * simulator can stand in for a testnet and still see okx's header.
+   */
+  sandbox?: boolean;
 }
 
 /** Replaces scheme and host of every URL in ccxt's `urls.api` tree (including okx/bybit `{hostname}` templates). */
@@ -48,6 +54,8 @@ export function createCcxtExchange(id: CcxtVenue, opts: CcxtFactoryOptions): Exc
     ...(spot.has ? { has: spot.has } : {}),
     ...(creds ? { apiKey: creds.apiKey, secret: creds.secret, ...(creds.passphrase !== undefined ? { password: creds.passphrase } : {}) } : {}),
   });
+  // Before the re-pointing: sandbox mode swaps in the testnet URL tree.
+  if (opts.sandbox) exchange.setSandboxMode(true);
   if (opts.baseUrl) {
     const base = opts.baseUrl.replace(/\/+$/, '');
     exchange.urls = { ...exchange.urls, api: repoint(exchange.urls.api, base) as Exchange['urls']['api'] };

@@ -33,6 +33,7 @@ export class CcxtGatewayProvider implements GatewayProvider {
         credentials: { apiKey: creds.apiKey, secret: creds.secret, passphrase: creds.passphrase },
         enableRateLimit: this.opts.enableRateLimit,
         timeoutMs: this.opts.timeoutMs,
+        sandbox: cfg.mode === 'testnet',
       });
       gw = new ExchangeGateway(ccxt, exchange);
       this.cache.set(key, gw);
