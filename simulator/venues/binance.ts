@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { CoreError, type CoreErrorKind } from '../exchange-core';
+import { CoreError, type AccountTrade, type CoreErrorKind } from '../exchange-core';
 import { fmt } from '../numbers';
-import type { RegisteredKey, SimOrder, SymbolSpec, TimeInForce } from '../types';
+import type { BalanceView, RegisteredKey, SimOrder, TimeInForce } from '../types';
 import {
   allowed,
   headerValue,
@@ -9,37 +9,17 @@ import {
   ipAllowed,
   num,
   safeEqual,
-  symbolIndex,
-  TIMEFRAME_MS,
   type Need,
   type VenueContext,
   type VenueDialect,
   type VenueRequest,
   type VenueResponse,
 } from './common';
+import { d8, fail, isResponse, limitOf, MARKET_ROUTES, marketId, missing, ok, page, specOf, type Call, type Route } from './binance-market';
 
-/** Binance spot REST (/api/v3, /sapi/v1): HMAC-SHA256 hex over the query string and body. */
+/** Binance spot REST (/api/v3, /sapi/v1): HMAC-SHA256 hex over the query string and body. Market data: binance-market.ts. */
 
 const INVALID_KEY = 'Invalid API-key, IP, or permissions for action.';
-
-interface Call {
-  req: VenueRequest;
-  params: URLSearchParams;
-  ctx: VenueContext;
-  key?: RegisteredKey;
-}
-
-interface Route {
-  /** undefined: public endpoint. */
-  need?: Need;
-  run(call: Call): VenueResponse;
-}
-
-const ok = (body: unknown): VenueResponse => ({ status: 200, body });
-const fail = (status: number, code: number, msg: string): VenueResponse => ({ status, body: { code, msg } });
-const missing = (name: string) => fail(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
-const d8 = (x: number) => fmt(x, 8);
-const marketId = (symbol: string) => symbol.replace('/', '');
 
 /** The venue's answer to each core failure, per operation (binance words a missing order differently for GET and DELETE). */
 function coreFailure(e: CoreError, op: 'place' | 'query' | 'cancel'): VenueResponse {
@@ -96,88 +76,6 @@ function cancelJson(o: SimOrder, cancelClientId: string | null) {
 
 function randomClientId(): string {
   return randomBytes(16).toString('base64url').slice(0, 22);
-}
-
-function specOf(call: Call, required: boolean): SymbolSpec | VenueResponse | undefined {
-  const id = call.params.get('symbol');
-  if (!id) return required ? missing('symbol') : undefined;
-  return symbolIndex(call.ctx.market, marketId).get(id) ?? fail(400, -1121, 'Invalid symbol.');
-}
-
-const isResponse = (x: unknown): x is VenueResponse => typeof x === 'object' && x !== null && 'status' in x && 'body' in x;
-
-function ticker(ctx: VenueContext, spec: SymbolSpec) {
-  const m = ctx.market;
-  const last = m.price(spec.symbol);
-  const s = m.stats24h(spec.symbol);
-  const book = m.book(spec.symbol, 1);
-  const [bid, bidQty] = book.bids[0] ?? [last, 0];
-  const [ask, askQty] = book.asks[0] ?? [last, 0];
-  return {
-    symbol: marketId(spec.symbol),
-    priceChange: d8(last - s.open),
-    priceChangePercent: fmt(((last - s.open) / s.open) * 100, 3),
-    weightedAvgPrice: d8(s.volume > 0 ? s.quoteVolume / s.volume : last),
-    prevClosePrice: d8(s.open),
-    lastPrice: d8(last),
-    lastQty: d8(spec.minQty),
-    bidPrice: d8(bid),
-    bidQty: d8(bidQty),
-    askPrice: d8(ask),
-    askQty: d8(askQty),
-    openPrice: d8(s.open),
-    highPrice: d8(s.high),
-    lowPrice: d8(s.low),
-    volume: d8(s.volume),
-    quoteVolume: d8(s.quoteVolume),
-    openTime: s.openTime,
-    closeTime: ctx.now(),
-    firstId: 0,
-    lastId: 0,
-    count: 0,
-  };
-}
-
-function marketJson(spec: SymbolSpec) {
-  const [base, quote] = spec.symbol.split('/');
-  return {
-    symbol: marketId(spec.symbol),
-    status: 'TRADING',
-    baseAsset: base,
-    baseAssetPrecision: 8,
-    quoteAsset: quote,
-    quotePrecision: 8,
-    quoteAssetPrecision: 8,
-    baseCommissionPrecision: 8,
-    quoteCommissionPrecision: 8,
-    orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET'],
-    icebergAllowed: false,
-    ocoAllowed: false,
-    otoAllowed: false,
-    quoteOrderQtyMarketAllowed: true,
-    allowTrailingStop: false,
-    cancelReplaceAllowed: false,
-    isSpotTradingAllowed: true,
-    isMarginTradingAllowed: false,
-    filters: [
-      { filterType: 'PRICE_FILTER', minPrice: d8(spec.tickSize), maxPrice: d8(10_000_000), tickSize: d8(spec.tickSize) },
-      { filterType: 'LOT_SIZE', minQty: d8(spec.minQty), maxQty: d8(900_000), stepSize: d8(spec.stepSize) },
-      { filterType: 'NOTIONAL', minNotional: d8(spec.minNotional), applyMinToMarket: true, maxNotional: d8(90_000_000), applyMaxToMarket: false, avgPriceMins: 5 },
-    ],
-    permissions: [],
-    permissionSets: [['SPOT']],
-    defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
-    allowedSelfTradePreventionModes: ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
-  };
-}
-
-function parseSymbolList(text: string): string[] | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function placeOrder(call: Call): VenueResponse {
@@ -258,79 +156,60 @@ function selectOrder(call: Call, op: 'query' | 'cancel'): VenueResponse | SimOrd
   }
 }
 
+/** Every coin of the simulator's symbols and any other the account holds, sorted. */
+function assetsOf(ctx: VenueContext, held: Record<string, BalanceView>): string[] {
+  return [...new Set([...ctx.market.symbols().flatMap((s) => s.split('/')), ...Object.keys(held)])].sort();
+}
+
+/** A rate as binance writes it in fee lists ("0.001"), not padded to 8 places. */
+const rateText = (r: number) => fmt(r, 8).replace(/\.?0+$/, '') || '0';
+
+function myTradeJson(t: AccountTrade) {
+  return {
+    symbol: marketId(t.symbol),
+    id: t.tradeId,
+    orderId: Number(t.orderId),
+    orderListId: -1,
+    price: d8(t.price),
+    qty: d8(t.qty),
+    quoteQty: d8(t.price * t.qty),
+    commission: d8(t.fee),
+    commissionAsset: t.feeAsset,
+    time: t.time,
+    isBuyer: t.side === 'buy',
+    isMaker: t.liquidity === 'maker',
+    isBestMatch: true,
+  };
+}
+
+/** A coin as /sapi/v1/capital/config/getall lists it, with the account's balance of it. */
+function coinJson(coin: string, held: BalanceView | undefined) {
+  return {
+    coin,
+    // The simulator moves no coins on or off the venue: no deposits, no withdrawals, no networks.
+    depositAllEnable: false,
+    withdrawAllEnable: false,
+    name: coin,
+    free: d8(held?.free ?? 0),
+    locked: d8(held?.used ?? 0),
+    freeze: d8(0),
+    withdrawing: d8(0),
+    ipoing: d8(0),
+    ipoable: d8(0),
+    storage: d8(0),
+    isLegalMoney: false,
+    trading: true,
+    networkList: [],
+  };
+}
+
 const ROUTES: Record<string, Route> = {
-  'GET /api/v3/ping': { run: () => ok({}) },
-  'GET /api/v3/time': { run: ({ ctx }) => ok({ serverTime: ctx.now() }) },
-  'GET /api/v3/exchangeInfo': {
-    run: (call) => {
-      const index = symbolIndex(call.ctx.market, marketId);
-      const one = call.params.get('symbol');
-      const many = call.params.get('symbols');
-      let ids = [...index.keys()];
-      if (one) ids = [one];
-      else if (many) ids = parseSymbolList(many) ?? [];
-      const specs = ids.map((id) => index.get(id));
-      if (specs.some((s) => !s)) return fail(400, -1121, 'Invalid symbol.');
-      return ok({
-        timezone: 'UTC',
-        serverTime: call.ctx.now(),
-        rateLimits: [
-          { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 },
-          { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
-        ],
-        exchangeFilters: [],
-        symbols: specs.flatMap((s) => (s ? [marketJson(s)] : [])),
-      });
-    },
-  },
-  'GET /api/v3/ticker/24hr': {
-    run: (call) => {
-      const index = symbolIndex(call.ctx.market, marketId);
-      const one = call.params.get('symbol');
-      if (one) {
-        const spec = index.get(one);
-        return spec ? ok(ticker(call.ctx, spec)) : fail(400, -1121, 'Invalid symbol.');
-      }
-      const many = call.params.get('symbols');
-      const ids = many ? (parseSymbolList(many) ?? []) : [...index.keys()];
-      const specs = ids.map((id) => index.get(id));
-      if (specs.some((s) => !s)) return fail(400, -1121, 'Invalid symbol.');
-      return ok(specs.flatMap((s) => (s ? [ticker(call.ctx, s)] : [])));
-    },
-  },
-  'GET /api/v3/depth': {
-    run: (call) => {
-      const spec = specOf(call, true);
-      if (!spec || isResponse(spec)) return spec ?? missing('symbol');
-      const limit = Math.min(num(call.params.get('limit')) ?? 100, 5000);
-      const book = call.ctx.market.book(spec.symbol, limit);
-      const rows = (levels: Array<[number, number]>) => levels.map(([p, q]) => [d8(p), d8(q)]);
-      return ok({ lastUpdateId: call.ctx.market.now(), bids: rows(book.bids), asks: rows(book.asks) });
-    },
-  },
-  'GET /api/v3/klines': {
-    run: (call) => {
-      const spec = specOf(call, true);
-      if (!spec || isResponse(spec)) return spec ?? missing('symbol');
-      const interval = call.params.get('interval');
-      if (!interval) return missing('interval');
-      const tf = TIMEFRAME_MS[interval];
-      if (!tf) return fail(400, -1120, 'Invalid interval.');
-      const limit = Math.min(num(call.params.get('limit')) ?? 500, 1000);
-      const candles = call.ctx.market.candles(spec.symbol, tf, {
-        since: num(call.params.get('startTime')),
-        until: num(call.params.get('endTime')),
-        limit,
-      });
-      return ok(candles.map((c) => [c.ts, d8(c.open), d8(c.high), d8(c.low), d8(c.close), d8(c.volume), c.ts + tf - 1, d8(c.volume * c.close), 0, d8(0), d8(0), '0']));
-    },
-  },
+  ...MARKET_ROUTES,
   'GET /api/v3/account': {
     need: 'read',
     run: ({ ctx, key }) => {
       if (!key) return fail(401, -2015, INVALID_KEY);
       const held = ctx.core.balances('binance', key.account);
-      const assets = new Set([...ctx.market.symbols().flatMap((s) => s.split('/')), ...Object.keys(held)]);
       const fee = (r: number) => Math.round(r * 10_000);
       return ok({
         makerCommission: fee(ctx.fees.maker),
@@ -345,7 +224,7 @@ const ROUTES: Record<string, Route> = {
         preventSor: false,
         updateTime: ctx.now(),
         accountType: 'SPOT',
-        balances: [...assets].sort().map((asset) => ({ asset, free: d8(held[asset]?.free ?? 0), locked: d8(held[asset]?.used ?? 0) })),
+        balances: assetsOf(ctx, held).map((asset) => ({ asset, free: d8(held[asset]?.free ?? 0), locked: d8(held[asset]?.used ?? 0) })),
         permissions: ['SPOT'],
         uid: 0,
       });
@@ -381,9 +260,8 @@ const ROUTES: Record<string, Route> = {
       if (!call.key) return fail(401, -2015, INVALID_KEY);
       const spec = specOf(call, true);
       if (!spec || isResponse(spec)) return spec ?? missing('symbol');
-      const limit = Math.min(num(call.params.get('limit')) ?? 500, 1000);
       const mine = call.ctx.core.orders('binance', call.key.account).filter((o) => o.symbol === spec.symbol);
-      return ok(mine.slice(-limit).map(orderJson));
+      return ok(mine.slice(-limitOf(call.params)).map(orderJson));
     },
   },
   'DELETE /api/v3/openOrders': {
@@ -398,6 +276,38 @@ const ROUTES: Record<string, Route> = {
       return ok(canceled.map((o) => cancelJson(o, null)));
     },
   },
+  'GET /api/v3/myTrades': {
+    need: 'read',
+    run: (call) => {
+      if (!call.key) return fail(401, -2015, INVALID_KEY);
+      const spec = specOf(call, true);
+      if (!spec || isResponse(spec)) return spec ?? missing('symbol');
+      const orderId = call.params.get('orderId');
+      const mine = call.ctx.core.accountTrades('binance', call.key.account, spec.symbol).filter((t) => !orderId || t.orderId === orderId);
+      return ok(page(mine.map(myTradeJson), call.params));
+    },
+  },
+  'GET /sapi/v1/asset/tradeFee': {
+    need: 'read',
+    run: (call) => {
+      const spec = specOf(call, false);
+      if (isResponse(spec)) return spec;
+      const symbols = spec ? [spec.symbol] : call.ctx.market.symbols();
+      const { maker, taker } = call.ctx.fees;
+      return ok(symbols.map((s) => ({ symbol: marketId(s), makerCommission: rateText(maker), takerCommission: rateText(taker) })));
+    },
+  },
+  'GET /sapi/v1/capital/config/getall': {
+    need: 'read',
+    run: ({ ctx, key }) => {
+      if (!key) return fail(401, -2015, INVALID_KEY);
+      const held = ctx.core.balances('binance', key.account);
+      return ok(assetsOf(ctx, held).map((coin) => coinJson(coin, held[coin])));
+    },
+  },
+  // The simulator has no margin trading: no cross or isolated pairs.
+  'GET /sapi/v1/margin/allPairs': { need: 'any', keyOnly: true, run: () => ok([]) },
+  'GET /sapi/v1/margin/isolated/allPairs': { need: 'read', run: () => ok([]) },
   'GET /sapi/v1/account/apiRestrictions': {
     need: 'any',
     run: ({ key }) => {
@@ -436,12 +346,20 @@ function splitSignature(raw: string): { rest: string; signature?: string } {
   return { rest: parts.filter((p) => p !== sig).join('&'), signature: sig?.slice('signature='.length) };
 }
 
-function authenticate(call: Call, need: Need): RegisteredKey | VenueResponse {
-  const { req, params, ctx } = call;
+/** The live key named in X-MBX-APIKEY, called from an IP it allows: all a MARKET_DATA endpoint checks. */
+function knownKey({ req, ctx }: Call): RegisteredKey | VenueResponse {
   const apiKey = headerValue(req.headers, 'x-mbx-apikey');
   if (!apiKey || !/^[A-Za-z0-9_-]{1,128}$/.test(apiKey)) return fail(401, -2014, 'API-key format invalid.');
   const key = ctx.core.key('binance', apiKey);
   if (!key || key.revoked || !ipAllowed(key, req.remoteIp)) return fail(401, -2015, INVALID_KEY);
+  return key;
+}
+
+/** A signed call: its key, its timestamp within the window, and its HMAC over the query and the body. */
+function authenticate(call: Call): RegisteredKey | VenueResponse {
+  const { req, params, ctx } = call;
+  const key = knownKey(call);
+  if (isResponse(key)) return key;
   const ts = num(params.get('timestamp'));
   if (ts === undefined || Number.isNaN(ts)) return missing('timestamp');
   const recvWindow = num(params.get('recvWindow')) ?? 5000;
@@ -456,7 +374,6 @@ function authenticate(call: Call, need: Need): RegisteredKey | VenueResponse {
   if (!safeEqual(signature.toLowerCase(), hmacSha256(key.secret, q.rest + b.rest, 'hex'))) {
     return fail(400, -1022, 'Signature for this request is not valid.');
   }
-  if (!allowed(key, need)) return fail(401, -2015, INVALID_KEY);
   return key;
 }
 
@@ -468,14 +385,16 @@ function admitted(req: VenueRequest, ctx: VenueContext): { route: Route; call: C
   for (const [k, v] of new URLSearchParams(req.rawBody)) params.append(k, v);
   const call: Call = { req, params, ctx };
   if (route.need === undefined) return { route, call };
-  const key = authenticate(call, route.need);
+  const key = route.keyOnly ? knownKey(call) : authenticate(call);
   if (isResponse(key)) return key;
+  if (!allowed(key, route.need)) return fail(401, -2015, INVALID_KEY);
   return { route, call: { ...call, key } };
 }
 
 export const binanceDialect: VenueDialect = {
   venue: 'binance',
-  handles: (path) => path.startsWith('/api/v3/') || path.startsWith('/sapi/'),
+  // fapi, dapi and eapi: ccxt's default loadMarkets asks for the futures and options market lists too.
+  handles: (path) => ['/api/v3/', '/sapi/', '/fapi/', '/dapi/', '/eapi/'].some((prefix) => path.startsWith(prefix)),
   handle(req, ctx) {
     const a = admitted(req, ctx);
     return isResponse(a) ? a : a.route.run(a.call);
