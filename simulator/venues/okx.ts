@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CoreError, type CoreErrorKind, type PlaceOrderRequest } from '../exchange-core';
+import { CoreError, type AccountTrade, type CoreErrorKind, type PlaceOrderRequest } from '../exchange-core';
 import { plain } from '../numbers';
 import type { RegisteredKey, SimOrder, SymbolSpec } from '../types';
 import {
@@ -12,30 +12,15 @@ import {
   priceText,
   qtyText,
   safeEqual,
-  symbolIndex,
   type Need,
   type VenueContext,
   type VenueDialect,
   type VenueRequest,
   type VenueResponse,
 } from './common';
+import { fail, instId, knownInstType, limitOf, MARKET_ROUTES, missing, noInstrument, ok, specFor, type Call, type Route } from './okx-market';
 
 /** OKX v5 REST (/api/v5): base64 HMAC-SHA256 of timestamp + method + path(+query) + body, with a passphrase. */
-
-interface Call {
-  req: VenueRequest;
-  ctx: VenueContext;
-  key?: RegisteredKey;
-}
-
-interface Route {
-  need?: Need;
-  run(call: Call): VenueResponse;
-}
-
-const ok = (data: unknown[]): VenueResponse => ({ status: 200, body: { code: '0', msg: '', data } });
-const fail = (status: number, code: string, msg: string): VenueResponse => ({ status, body: { code, msg, data: [] } });
-const instId = (symbol: string) => symbol.replace('/', '-');
 
 /** One order's outcome inside data[]: OKX reports per-order failures as sCode/sMsg. */
 interface ItemResult {
@@ -116,10 +101,6 @@ function orderJson(o: SimOrder, spec: SymbolSpec) {
     uTime: String(o.updatedAt),
     cTime: String(o.createdAt),
   };
-}
-
-function specFor(ctx: VenueContext, id: string | null): SymbolSpec | undefined {
-  return id ? symbolIndex(ctx.market, instId).get(id) : undefined;
 }
 
 function parseBody(raw: string): unknown {
@@ -207,149 +188,8 @@ function asItems(body: unknown, wantArray: boolean): Item[] | undefined {
   return typeof body === 'object' && body !== null && !Array.isArray(body) ? [body as Item] : undefined;
 }
 
-function ticker(ctx: VenueContext, spec: SymbolSpec) {
-  const last = ctx.market.price(spec.symbol);
-  const s = ctx.market.stats24h(spec.symbol);
-  const book = ctx.market.book(spec.symbol, 1);
-  const [bid, bidSz] = book.bids[0] ?? [last, 0];
-  const [ask, askSz] = book.asks[0] ?? [last, 0];
-  return {
-    instType: 'SPOT',
-    instId: instId(spec.symbol),
-    last: priceText(spec, last),
-    lastSz: qtyText(spec, spec.minQty),
-    askPx: priceText(spec, ask),
-    askSz: qtyText(spec, askSz),
-    bidPx: priceText(spec, bid),
-    bidSz: qtyText(spec, bidSz),
-    open24h: priceText(spec, s.open),
-    high24h: priceText(spec, s.high),
-    low24h: priceText(spec, s.low),
-    volCcy24h: plain(s.quoteVolume),
-    vol24h: plain(s.volume),
-    ts: String(ctx.now()),
-    sodUtc0: priceText(spec, s.open),
-    sodUtc8: priceText(spec, s.open),
-  };
-}
-
-const BARS: Record<string, number> = {
-  '1m': 60_000,
-  '3m': 180_000,
-  '5m': 300_000,
-  '15m': 900_000,
-  '30m': 1_800_000,
-  '1H': 3_600_000,
-  '2H': 7_200_000,
-  '4H': 14_400_000,
-  '6Hutc': 21_600_000,
-  '12Hutc': 43_200_000,
-  '1Dutc': 86_400_000,
-};
-
-function candles({ req, ctx }: Call): VenueResponse {
-  const spec = specFor(ctx, req.query.get('instId'));
-  if (!spec) return fail(200, '51001', 'Instrument ID does not exist.');
-  const bar = req.query.get('bar') ?? '1m';
-  const tf = BARS[bar];
-  if (!tf) return fail(200, '51000', 'Parameter bar error');
-  const after = num(req.query.get('after')); // older than
-  const before = num(req.query.get('before')); // newer than
-  const limit = Math.min(num(req.query.get('limit')) ?? 100, 300);
-  const rows = ctx.market
-    .candles(spec.symbol, tf, { limit: 1_000_000 })
-    .filter((c) => (after === undefined || c.ts < after) && (before === undefined || c.ts > before));
-  const lastTs = ctx.market.candles(spec.symbol, tf, { limit: 1 })[0]?.ts;
-  return ok(
-    rows
-      .slice(-limit)
-      .reverse()
-      .map((c) => {
-        const quoteVolume = plain(c.volume * c.close);
-        const px = (x: number) => priceText(spec, x);
-        // The last field is "confirm": 0 while the candle is still forming.
-        return [String(c.ts), px(c.open), px(c.high), px(c.low), px(c.close), plain(c.volume), quoteVolume, quoteVolume, c.ts === lastTs ? '0' : '1'];
-      }),
-  );
-}
-
-function book({ req, ctx }: Call): VenueResponse {
-  const spec = specFor(ctx, req.query.get('instId'));
-  if (!spec) return fail(200, '51001', 'Instrument ID does not exist.');
-  const sz = Math.min(num(req.query.get('sz')) ?? 1, 5000);
-  const b = ctx.market.book(spec.symbol, sz);
-  const rows = (levels: Array<[number, number]>) => levels.map(([p, q]) => [priceText(spec, p), qtyText(spec, q), '0', '1']);
-  return ok([{ asks: rows(b.asks), bids: rows(b.bids), ts: String(ctx.now()) }]);
-}
-
 const ROUTES: Record<string, Route> = {
-  'GET /api/v5/public/time': { run: ({ ctx }) => ok([{ ts: String(ctx.now()) }]) },
-  'GET /api/v5/public/instruments': {
-    run: ({ req, ctx }) => {
-      const type = req.query.get('instType');
-      if (!type) return fail(200, '50014', 'Parameter instType can not be empty.');
-      if (type !== 'SPOT') return ok([]);
-      const only = req.query.get('instId');
-      return ok(
-        ctx.market
-          .symbols()
-          .filter((s) => !only || instId(s) === only)
-          .flatMap((s) => {
-            const spec = ctx.market.spec(s);
-            if (!spec) return [];
-            const [base, quote] = s.split('/');
-            return [
-              {
-                instType: 'SPOT',
-                instId: instId(s),
-                uly: '',
-                instFamily: '',
-                baseCcy: base,
-                quoteCcy: quote,
-                settleCcy: '',
-                ctVal: '',
-                ctMult: '',
-                ctValCcy: '',
-                optType: '',
-                stk: '',
-                listTime: '1606468572000',
-                expTime: '',
-                tickSz: plain(spec.tickSize),
-                lotSz: plain(spec.stepSize),
-                minSz: plain(spec.minQty),
-                ctType: '',
-                alias: '',
-                state: 'live',
-                maxLmtSz: '9999999999',
-                maxMktSz: '1000000',
-                maxLmtAmt: '20000000',
-                maxMktAmt: '1000000',
-                ruleType: 'normal',
-              },
-            ];
-          }),
-      );
-    },
-  },
-  'GET /api/v5/market/ticker': {
-    run: ({ req, ctx }) => {
-      const spec = specFor(ctx, req.query.get('instId'));
-      return spec ? ok([ticker(ctx, spec)]) : fail(200, '51001', 'Instrument ID does not exist.');
-    },
-  },
-  'GET /api/v5/market/tickers': {
-    run: ({ req, ctx }) => {
-      if (req.query.get('instType') !== 'SPOT') return ok([]);
-      return ok(ctx.market.symbols().flatMap((s) => {
-        const spec = ctx.market.spec(s);
-        return spec ? [ticker(ctx, spec)] : [];
-      }));
-    },
-  },
-  'GET /api/v5/market/books': { run: book },
-  'GET /api/v5/market/books-full': { run: book },
-  'GET /api/v5/market/candles': { run: candles },
-  'GET /api/v5/market/history-candles': { run: candles },
+  ...MARKET_ROUTES,
   'GET /api/v5/account/balance': {
     need: 'read',
     run: ({ req, ctx, key }) => {
@@ -371,6 +211,10 @@ const ROUTES: Record<string, Route> = {
       return ok([{ uTime: now, totalEq: '', adjEq: '', details }]);
     },
   },
+  'GET /api/v5/account/trade-fee': { need: 'read', run: tradeFee },
+  'GET /api/v5/asset/currencies': { need: 'read', run: currencies },
+  'GET /api/v5/trade/fills': { need: 'read', run: (call) => fills(call, false) },
+  'GET /api/v5/trade/fills-history': { need: 'read', run: (call) => fills(call, true) },
   'GET /api/v5/account/config': {
     need: 'any',
     run: ({ key }) => {
@@ -446,7 +290,7 @@ const ROUTES: Record<string, Route> = {
     run: ({ req, ctx, key }) => {
       if (!key) return fail(401, '50111', 'Invalid OK-ACCESS-KEY');
       const spec = specFor(ctx, req.query.get('instId'));
-      if (!spec) return fail(200, '51001', 'Instrument ID does not exist.');
+      if (!spec) return noInstrument();
       const ordId = req.query.get('ordId') ?? undefined;
       const clOrdId = req.query.get('clOrdId') ?? undefined;
       if (!ordId && !clOrdId) return fail(200, '51000', 'Parameter ordId error');
@@ -502,6 +346,182 @@ function listOrders(req: VenueRequest, ctx: VenueContext, key: RegisteredKey | u
         const spec = ctx.market.spec(o.symbol);
         return spec ? [orderJson(o, spec)] : [];
       }),
+  );
+}
+
+/** Okx's fee rates are what it takes from a fill, so a charge shows negative (a rebate positive). */
+const feeText = (charged: number): string => plain(-charged);
+
+/** GET /account/trade-fee: the account's rates for an instrument type (one rate for every spot pair here). */
+function tradeFee({ req, ctx }: Call): VenueResponse {
+  const type = req.query.get('instType');
+  if (!type) return missing('instType');
+  if (!knownInstType(type)) return fail(200, '51000', 'Parameter instType error');
+  const only = req.query.get('instId');
+  if (only && !specFor(ctx, only)) return noInstrument();
+  // Margin trades at the spot rates on okx; the simulator has no contracts to quote rates for.
+  if (type !== 'SPOT' && type !== 'MARGIN') return ok([]);
+  const maker = feeText(ctx.fees.maker);
+  const taker = feeText(ctx.fees.taker);
+  return ok([
+    {
+      // taker/maker: the USDT pairs' rates; the USDC ones are the same here. The U fields are for contracts.
+      category: '1',
+      delivery: '',
+      exercise: '',
+      instType: type,
+      level: 'Lv1',
+      maker,
+      taker,
+      makerU: '',
+      takerU: '',
+      makerUSDC: maker,
+      takerUSDC: taker,
+      ruleType: 'normal',
+      ts: String(ctx.now()),
+      fiat: [],
+    },
+  ]);
+}
+
+/** Coin names and chains (okx ids a chain `${ccy}-${network}`) for the usual coins; any other gets one chain of its own name. */
+const COINS: Record<string, { name: string; chains: Array<{ network: string; mainNet: boolean }> }> = {
+  BTC: { name: 'Bitcoin', chains: [{ network: 'Bitcoin', mainNet: true }] },
+  ETH: { name: 'Ethereum', chains: [{ network: 'ERC20', mainNet: true }] },
+  USDT: { name: 'Tether', chains: [{ network: 'ERC20', mainNet: false }, { network: 'TRC20', mainNet: false }] },
+  USDC: { name: 'USD Coin', chains: [{ network: 'ERC20', mainNet: false }] },
+  SOL: { name: 'Solana', chains: [{ network: 'Solana', mainNet: true }] },
+};
+
+/** GET /asset/currencies: one row per coin and chain, for every coin the simulator's pairs trade. */
+function currencies({ req, ctx }: Call): VenueResponse {
+  const only = req.query.get('ccy')?.split(',').filter(Boolean);
+  const coins = [...new Set(ctx.market.symbols().flatMap((s) => s.split('/')))].sort();
+  return ok(
+    coins
+      .filter((ccy) => !only || only.includes(ccy))
+      .flatMap((ccy) => {
+        const coin = COINS[ccy] ?? { name: ccy, chains: [{ network: ccy, mainNet: true }] };
+        return coin.chains.map(({ network, mainNet }) => ({
+          ccy,
+          name: coin.name,
+          logoLink: '',
+          chain: `${ccy}-${network}`,
+          ctAddr: '',
+          // The simulator moves no coins on or off the venue (balances are set through its admin
+          // API), so every chain is closed and its fees and limits are zero.
+          canDep: false,
+          canWd: false,
+          canInternal: false,
+          depEstOpenTime: '',
+          wdEstOpenTime: '',
+          minDep: '0',
+          minWd: '0',
+          minInternal: '0',
+          maxWd: '0',
+          wdTickSz: '8',
+          wdQuota: '0',
+          usedWdQuota: '0',
+          fee: '0',
+          minFee: '0',
+          maxFee: '0',
+          minFeeForCtAddr: '0',
+          maxFeeForCtAddr: '0',
+          burningFeeRate: '',
+          mainNet,
+          needTag: false,
+          minDepArrivalConfirm: '0',
+          minWdUnlockConfirm: '0',
+          depQuotaFixed: '',
+          usedDepQuotaFixed: '',
+          depQuoteDailyLayer2: '',
+        }));
+      }),
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+/** Okx keeps a bill per fill; one per trade id here, so bills sort (and page) in fill order. */
+const billId = (tradeId: number): string => `6${String(tradeId).padStart(17, '0')}`;
+
+function fillJson(t: AccountTrade, spec: SymbolSpec, ctx: VenueContext) {
+  const maker = t.liquidity === 'maker';
+  return {
+    instType: 'SPOT',
+    instId: instId(t.symbol),
+    tradeId: String(t.tradeId),
+    ordId: t.orderId,
+    clOrdId: t.clientOrderId,
+    billId: billId(t.tradeId),
+    // Spot bill subtypes: 1 buy, 2 sell.
+    subType: t.side === 'buy' ? '1' : '2',
+    tag: '',
+    fillPx: priceText(spec, t.price),
+    fillSz: qtyText(spec, t.qty),
+    fillIdxPx: '',
+    fillPnl: '0',
+    fillPxVol: '',
+    fillPxUsd: '',
+    fillMarkVol: '',
+    fillFwdPx: '',
+    fillMarkPx: '',
+    side: t.side,
+    posSide: 'net',
+    execType: maker ? 'M' : 'T',
+    feeCcy: t.feeAsset,
+    fee: feeText(t.fee),
+    feeRate: feeText(maker ? ctx.fees.maker : ctx.fees.taker),
+    ts: String(t.time),
+    fillTime: String(t.time),
+  };
+}
+
+/**
+ * GET /trade/fills (the last 3 days) and /trade/fills-history (3 months, instType required): the
+ * account's fills, newest first, up to 100. `after` asks for older bills, `before` for newer ones,
+ * each the page next to the cursor; `begin`/`end` bound the fill time.
+ */
+function fills({ req, ctx, key }: Call, history: boolean): VenueResponse {
+  if (!key) return fail(401, '50111', 'Invalid OK-ACCESS-KEY');
+  const type = req.query.get('instType');
+  if (!type && history) return missing('instType');
+  if (type && !knownInstType(type)) return fail(200, '51000', 'Parameter instType error');
+  if (type && type !== 'SPOT') return ok([]);
+  const only = req.query.get('instId');
+  const spec = specFor(ctx, only);
+  if (only && !spec) return noInstrument();
+  // Bill ids are 18 digits, past a double's exact range: compared as bigints.
+  const bill = (name: string): bigint | undefined | null => {
+    const v = req.query.get(name);
+    return !v ? undefined : /^\d{1,20}$/.test(v) ? BigInt(v) : null;
+  };
+  const after = bill('after');
+  const before = bill('before');
+  const begin = num(req.query.get('begin'));
+  const end = num(req.query.get('end'));
+  const bad = [after === null && 'after', before === null && 'before', Number.isNaN(begin) && 'begin', Number.isNaN(end) && 'end'].find(Boolean);
+  if (bad) return fail(200, '51000', `Parameter ${bad} error`);
+  const ordId = req.query.get('ordId');
+  const since = ctx.now() - (history ? 90 : 3) * DAY_MS;
+  const rows = ctx.core.accountTrades('okx', key.account, spec?.symbol).filter((t) => {
+    const id = BigInt(billId(t.tradeId));
+    return (
+      t.time >= since &&
+      (!ordId || t.orderId === ordId) &&
+      (!after || id < after) &&
+      (!before || id > before) &&
+      (begin === undefined || t.time >= begin) &&
+      (end === undefined || t.time <= end)
+    );
+  });
+  const limit = limitOf(req, 100, 100);
+  const page = before && !after ? rows.slice(0, limit) : rows.slice(-limit);
+  return ok(
+    page.reverse().flatMap((t) => {
+      const s = ctx.market.spec(t.symbol);
+      return s ? [fillJson(t, s, ctx)] : [];
+    }),
   );
 }
 
