@@ -10,39 +10,15 @@ import {
   priceText,
   qtyText,
   safeEqual,
-  symbolIndex,
   type Need,
   type VenueContext,
   type VenueDialect,
   type VenueRequest,
   type VenueResponse,
 } from './common';
+import { MARKET_ROUTES, answer, arg, categoryOf, limitOf, marketId, ok, specOf, spotOnly, type Call, type Route } from './bybit-market';
 
 /** Bybit v5 REST (/v5), unified trading account: HMAC-SHA256 hex of timestamp + apiKey + recvWindow + query|body. */
-
-interface Call {
-  req: VenueRequest;
-  ctx: VenueContext;
-  /** Query for GET, JSON body for POST, as one lookup. */
-  args: Record<string, unknown>;
-  key?: RegisteredKey;
-}
-
-interface Route {
-  need?: Need;
-  run(call: Call): VenueResponse;
-}
-
-const answer = (ctx: VenueContext, status: number, retCode: number, retMsg: string, result: unknown = {}): VenueResponse => ({
-  status,
-  body: { retCode, retMsg, result, retExtInfo: {}, time: ctx.now() },
-});
-const ok = (ctx: VenueContext, result: unknown) => answer(ctx, 200, 0, 'OK', result);
-const marketId = (symbol: string) => symbol.replace('/', '');
-const arg = (call: Call, k: string): string | undefined => {
-  const v = call.args[k];
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-};
 
 function coreFailure(ctx: VenueContext, e: CoreError): VenueResponse {
   const byKind: Record<CoreErrorKind, [number, string]> = {
@@ -113,55 +89,6 @@ function orderJson(o: SimOrder, spec: SymbolSpec) {
     updatedTime: String(o.updatedAt),
   };
 }
-
-function spotOnly(call: Call): VenueResponse | undefined {
-  const category = arg(call, 'category');
-  if (!category) return answer(call.ctx, 200, 10001, 'params error: category is required');
-  if (category !== 'spot') return answer(call.ctx, 200, 10001, `params error: the simulator serves category spot only (got ${category})`);
-  return undefined;
-}
-
-function specOf(call: Call): SymbolSpec | undefined {
-  const id = arg(call, 'symbol');
-  return id ? symbolIndex(call.ctx.market, marketId).get(id) : undefined;
-}
-
-function ticker(ctx: VenueContext, spec: SymbolSpec) {
-  const last = ctx.market.price(spec.symbol);
-  const s = ctx.market.stats24h(spec.symbol);
-  const book = ctx.market.book(spec.symbol, 1);
-  const [bid, bidSz] = book.bids[0] ?? [last, 0];
-  const [ask, askSz] = book.asks[0] ?? [last, 0];
-  return {
-    symbol: marketId(spec.symbol),
-    bid1Price: priceText(spec, bid),
-    bid1Size: qtyText(spec, bidSz),
-    ask1Price: priceText(spec, ask),
-    ask1Size: qtyText(spec, askSz),
-    lastPrice: priceText(spec, last),
-    prevPrice24h: priceText(spec, s.open),
-    price24hPcnt: plain(Number(((last - s.open) / s.open).toFixed(4))),
-    highPrice24h: priceText(spec, s.high),
-    lowPrice24h: priceText(spec, s.low),
-    turnover24h: plain(s.quoteVolume),
-    volume24h: plain(s.volume),
-    usdIndexPrice: priceText(spec, last),
-  };
-}
-
-const INTERVALS: Record<string, number> = {
-  '1': 60_000,
-  '3': 180_000,
-  '5': 300_000,
-  '15': 900_000,
-  '30': 1_800_000,
-  '60': 3_600_000,
-  '120': 7_200_000,
-  '240': 14_400_000,
-  '360': 21_600_000,
-  '720': 43_200_000,
-  D: 86_400_000,
-};
 
 function placeOrder(call: Call): VenueResponse {
   const { ctx, key } = call;
@@ -238,86 +165,120 @@ function listOrders(call: Call, openDefault: boolean): VenueResponse {
   return ok(ctx, { list, nextPageCursor: '', category: 'spot' });
 }
 
+interface Chain {
+  chain: string;
+  chainType: string;
+  confirmation: string;
+  withdrawFee: string;
+  depositMin: string;
+  withdrawMin: string;
+  minAccuracy: string;
+}
+
+/** Chains as Bybit lists them for the usual coins; any other coin gets one chain named after itself. */
+const CHAINS: Record<string, Chain[]> = {
+  BTC: [{ chain: 'BTC', chainType: 'BTC', confirmation: '1', withdrawFee: '0.0001', depositMin: '0.0001', withdrawMin: '0.0002', minAccuracy: '8' }],
+  ETH: [{ chain: 'ETH', chainType: 'ETH', confirmation: '6', withdrawFee: '0.0005', depositMin: '0.0001', withdrawMin: '0.001', minAccuracy: '8' }],
+  USDT: [
+    { chain: 'ETH', chainType: 'ERC20', confirmation: '6', withdrawFee: '3', depositMin: '0.1', withdrawMin: '10', minAccuracy: '6' },
+    { chain: 'TRX', chainType: 'TRC20', confirmation: '50', withdrawFee: '1', depositMin: '0.1', withdrawMin: '10', minAccuracy: '6' },
+  ],
+  USDC: [{ chain: 'ETH', chainType: 'ERC20', confirmation: '6', withdrawFee: '3', depositMin: '0.1', withdrawMin: '10', minAccuracy: '6' }],
+};
+
+function coinRow(coin: string) {
+  const chains = CHAINS[coin] ?? [{ chain: coin, chainType: coin, confirmation: '10', withdrawFee: '0', depositMin: '0', withdrawMin: '0', minAccuracy: '8' }];
+  return {
+    name: coin,
+    coin,
+    remainAmount: '1000000',
+    // Open as on the venue; the simulator itself moves no coins on chain (balances come from its admin API).
+    chains: chains.map((c) => ({ ...c, chainDeposit: '1', chainWithdraw: '1', withdrawPercentageFee: '0', contractAddress: '', safeConfirmNumber: c.confirmation })),
+  };
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/** GET /v5/execution/list: the account's fills, newest first, in pages of at most 100 within a seven-day window. */
+function executions(call: Call): VenueResponse {
+  const { ctx, key } = call;
+  if (!key) return answer(ctx, 401, 10003, 'API key is invalid.');
+  const category = categoryOf(call);
+  if (typeof category !== 'string') return category;
+  // Every simulated fill is a spot trade: other categories and exec types have none.
+  const execType = arg(call, 'execType');
+  if (category !== 'spot' || (execType && execType !== 'Trade')) return ok(ctx, { list: [], nextPageCursor: '', category });
+  const symbolId = arg(call, 'symbol');
+  const spec = symbolId ? specOf(call) : undefined;
+  if (symbolId && !spec) return answer(ctx, 200, 10001, 'params error: symbol invalid');
+  const limit = limitOf(call, 50, 100);
+  const start = num(arg(call, 'startTime'));
+  const end = num(arg(call, 'endTime'));
+  const cursor = num(arg(call, 'cursor'));
+  if (limit === undefined || Number.isNaN(start) || Number.isNaN(end) || Number.isNaN(cursor)) return answer(ctx, 200, 10001, 'params error');
+  // Without times the venue answers the last seven days; with one, the seven days from (or up to) it.
+  const from = start ?? (end ?? ctx.now()) - WEEK_MS;
+  const to = end ?? (start !== undefined ? start + WEEK_MS : ctx.now());
+  if (to - from > WEEK_MS) return answer(ctx, 200, 10001, 'params error: The time range between startTime and endTime cannot exceed 7 days');
+  const orderId = arg(call, 'orderId');
+  const orderLinkId = arg(call, 'orderLinkId');
+  const matching = ctx.core
+    .accountTrades('bybit', key.account, spec?.symbol)
+    .filter(
+      (t) =>
+        t.time >= from &&
+        t.time <= to &&
+        (!orderId || t.orderId === orderId) &&
+        (!orderLinkId || t.clientOrderId === orderLinkId) &&
+        // The cursor is the last execution id already served: the next page holds older ones.
+        (cursor === undefined || t.tradeId < cursor),
+    )
+    .reverse();
+  const page = matching.slice(0, limit);
+  const list = page.flatMap((t) => {
+    const s = ctx.market.spec(t.symbol);
+    const order = ctx.core.findOrder('bybit', key.account, { id: t.orderId });
+    if (!s || !order) return [];
+    const filledThrough = order.fills.filter((f) => f.tradeId <= t.tradeId).reduce((sum, f) => sum + f.qty, 0);
+    const quoteSized = order.type === 'market' && order.quoteAmount !== undefined;
+    return [
+      {
+        symbol: marketId(t.symbol),
+        orderId: t.orderId,
+        orderLinkId: t.clientOrderId,
+        side: t.side === 'buy' ? 'Buy' : 'Sell',
+        orderPrice: order.price !== undefined ? priceText(s, order.price) : '',
+        orderQty: quoteSized ? plain(order.quoteAmount ?? 0) : qtyText(s, order.amount),
+        leavesQty: qtyText(s, Math.max(0, order.amount - filledThrough)),
+        orderType: t.orderType === 'market' ? 'Market' : 'Limit',
+        stopOrderType: '',
+        execFee: plain(t.fee),
+        feeCurrency: t.feeAsset,
+        execId: String(t.tradeId),
+        execPrice: priceText(s, t.price),
+        execQty: qtyText(s, t.qty),
+        execType: 'Trade',
+        execValue: plain(t.price * t.qty),
+        execTime: String(t.time),
+        isMaker: t.liquidity === 'maker',
+        feeRate: plain(t.liquidity === 'maker' ? ctx.fees.maker : ctx.fees.taker),
+        tradeIv: '',
+        markIv: '',
+        markPrice: '',
+        indexPrice: '',
+        underlyingPrice: '',
+        blockTradeId: '',
+        closedSize: '',
+        seq: t.tradeId,
+      },
+    ];
+  });
+  const more = matching.length > page.length;
+  return ok(ctx, { list, nextPageCursor: more ? String(page.at(-1)?.tradeId ?? '') : '', category: 'spot' });
+}
+
 const ROUTES: Record<string, Route> = {
-  'GET /v5/market/time': {
-    run: ({ ctx }) => ok(ctx, { timeSecond: String(Math.floor(ctx.now() / 1000)), timeNano: `${ctx.now()}000000` }),
-  },
-  'GET /v5/market/instruments-info': {
-    run: (call) => {
-      const category = arg(call, 'category');
-      if (category !== 'spot') return ok(call.ctx, { category, list: [], nextPageCursor: '' });
-      const only = arg(call, 'symbol');
-      const list = call.ctx.market.symbols().flatMap((s) => {
-        const spec = call.ctx.market.spec(s);
-        if (!spec || (only && marketId(s) !== only)) return [];
-        const [base, quote] = s.split('/');
-        return [
-          {
-            symbol: marketId(s),
-            baseCoin: base,
-            quoteCoin: quote,
-            innovation: '0',
-            status: 'Trading',
-            marginTrading: 'none',
-            stTag: '0',
-            lotSizeFilter: {
-              basePrecision: plain(spec.stepSize),
-              quotePrecision: '0.00000001',
-              minOrderQty: plain(spec.minQty),
-              maxOrderQty: '100000',
-              minOrderAmt: plain(spec.minNotional),
-              maxOrderAmt: '2000000',
-            },
-            priceFilter: { tickSize: plain(spec.tickSize) },
-            riskParameters: { priceLimitRatioX: '0.05', priceLimitRatioY: '0.05' },
-          },
-        ];
-      });
-      return ok(call.ctx, { category: 'spot', list, nextPageCursor: '' });
-    },
-  },
-  'GET /v5/market/tickers': {
-    run: (call) => {
-      const category = arg(call, 'category');
-      if (category !== 'spot') return ok(call.ctx, { category, list: [] });
-      const only = arg(call, 'symbol');
-      const list = call.ctx.market.symbols().flatMap((s) => {
-        const spec = call.ctx.market.spec(s);
-        return spec && (!only || marketId(s) === only) ? [ticker(call.ctx, spec)] : [];
-      });
-      if (only && list.length === 0) return answer(call.ctx, 200, 10001, 'Not supported symbols');
-      return ok(call.ctx, { category: 'spot', list });
-    },
-  },
-  'GET /v5/market/orderbook': {
-    run: (call) => {
-      const bad = spotOnly(call);
-      if (bad) return bad;
-      const spec = specOf(call);
-      if (!spec) return answer(call.ctx, 200, 10001, 'Not supported symbols');
-      const book = call.ctx.market.book(spec.symbol, Math.min(num(arg(call, 'limit')) ?? 1, 200));
-      const rows = (levels: Array<[number, number]>) => levels.map(([p, q]) => [priceText(spec, p), qtyText(spec, q)]);
-      const now = call.ctx.now();
-      return ok(call.ctx, { s: marketId(spec.symbol), a: rows(book.asks), b: rows(book.bids), ts: now, u: call.ctx.market.now(), seq: call.ctx.market.now(), cts: now });
-    },
-  },
-  'GET /v5/market/kline': {
-    run: (call) => {
-      const spec = specOf(call);
-      if (!spec) return answer(call.ctx, 200, 10001, 'Not supported symbols');
-      const tf = INTERVALS[arg(call, 'interval') ?? ''];
-      if (!tf) return answer(call.ctx, 200, 10001, 'params error: interval invalid');
-      const candles = call.ctx.market.candles(spec.symbol, tf, {
-        since: num(arg(call, 'start')),
-        until: num(arg(call, 'end')),
-        limit: Math.min(num(arg(call, 'limit')) ?? 200, 1000),
-      });
-      const list = [...candles]
-        .reverse()
-        .map((c) => [String(c.ts), priceText(spec, c.open), priceText(spec, c.high), priceText(spec, c.low), priceText(spec, c.close), plain(c.volume), plain(c.volume * c.close)]);
-      return ok(call.ctx, { category: 'spot', symbol: marketId(spec.symbol), list });
-    },
-  },
+  ...MARKET_ROUTES,
   'GET /v5/account/wallet-balance': {
     need: 'read',
     run: (call) => {
@@ -409,6 +370,31 @@ const ROUTES: Record<string, Route> = {
       });
     },
   },
+  'GET /v5/account/fee-rate': {
+    need: 'read',
+    run: (call) => {
+      const { ctx } = call;
+      const category = categoryOf(call);
+      if (typeof category !== 'string') return category;
+      if (category !== 'spot') return ok(ctx, { list: [] });
+      const symbolId = arg(call, 'symbol');
+      const spec = symbolId ? specOf(call) : undefined;
+      if (symbolId && !spec) return answer(ctx, 200, 10001, 'params error: symbol invalid');
+      const symbols = spec ? [spec.symbol] : ctx.market.symbols();
+      // One schedule for every symbol: the rates the matching engine charges.
+      const list = symbols.map((s) => ({ symbol: marketId(s), baseCoin: '', takerFeeRate: plain(ctx.fees.taker), makerFeeRate: plain(ctx.fees.maker) }));
+      return ok(ctx, { list });
+    },
+  },
+  'GET /v5/asset/coin/query-info': {
+    need: 'read',
+    run: (call) => {
+      const only = arg(call, 'coin');
+      const coins = [...new Set(call.ctx.market.symbols().flatMap((s) => s.split('/')))];
+      return ok(call.ctx, { rows: coins.filter((c) => !only || c === only).map(coinRow) });
+    },
+  },
+  'GET /v5/execution/list': { need: 'read', run: executions },
   'POST /v5/order/create': { need: 'trade', run: placeOrder },
   'POST /v5/order/cancel': {
     need: 'trade',
