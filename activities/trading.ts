@@ -3,6 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeadMansSwitchArm } from '../domain/dead-mans-switch';
 import type { ExchangeId, MarketSnapshot, OpenOrder, OrderIntent } from '../domain/market';
 import { valuePortfolio } from '../domain/portfolio';
+import { feeInQuote, type Fill } from '../domain/fill-ledger';
+import type { SessionBooks } from '../contracts/session';
 import { GatewayError } from '../adapters/exchange/errors';
 import { nextAttemptDelayMs, sendDeadline } from '../domain/order-timing';
 import type { VenueKeyPermissions } from '../adapters/exchange/permissions';
@@ -57,6 +59,57 @@ export function createTradingActivities(deps: ActivityDeps) {
         deps.metrics.exchangeErrors.inc({ exchange: input.exchange, kind: err instanceof GatewayError ? err.kind : 'other' });
         return toFailure(err);
       }
+    },
+
+    /** The account's fills from `sinceMs` (inclusive): the workflow's ledger decides which are new. */
+    async fetchFills(input: AccountRef & { symbols: string[]; sinceMs: number }): Promise<Fill[]> {
+      try {
+        const fills = await (await gw(input)).myTrades(input.symbols, input.sinceMs);
+        deps.metrics.exchangeRequests.inc({ exchange: input.exchange }, input.symbols.length);
+        return fills;
+      } catch (err) {
+        deps.metrics.exchangeErrors.inc({ exchange: input.exchange, kind: err instanceof GatewayError ? err.kind : 'other' });
+        return toFailure(err);
+      }
+    },
+
+    /**
+     * Each new fill becomes a `trade` audit event under the venue's trade id (a retry writes none twice)
+     * and is counted in the metrics with the books it leaves.
+     */
+    async recordFills(input: AccountRef & { session: string; fresh: Fill[]; firstFills: Fill[]; books: SessionBooks }): Promise<void> {
+      const { exchange, account, session } = input;
+      for (const f of input.fresh) {
+        await deps.audit.record({
+          id: `trade/${exchange}/${account}/${f.id}`,
+          type: 'trade',
+          actor: session,
+          time: new Date(f.timeMs).toISOString(),
+          data: {
+            exchange,
+            account,
+            session,
+            symbol: f.symbol,
+            side: f.side,
+            price: f.price,
+            amount: f.amount,
+            fee: f.fee.cost,
+            feeCurrency: f.fee.currency,
+            tradeId: f.id,
+            orderId: f.orderId,
+            ...(f.clientOrderId ? { clientOrderId: f.clientOrderId } : {}),
+            time: new Date(f.timeMs).toISOString(),
+          },
+        });
+      }
+      const labels = { exchange, account };
+      for (const f of input.fresh) deps.metrics.fills.inc({ exchange, symbol: f.symbol });
+      for (const f of input.firstFills) deps.metrics.ordersFilled.inc({ exchange, symbol: f.symbol });
+      const fees = input.fresh.reduce((sum, f) => sum + feeInQuote(f), 0);
+      if (fees > 0) deps.metrics.feesPaid.inc(labels, fees);
+      deps.metrics.realizedPnl.set(labels, input.books.realizedPnl);
+      deps.metrics.unrealizedPnl.set(labels, input.books.unrealizedPnl);
+      if (input.books.fillRate !== undefined) deps.metrics.fillRate.set(labels, input.books.fillRate);
     },
 
     /**

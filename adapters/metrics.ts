@@ -17,6 +17,11 @@ export interface DeskMetrics {
   exchangeErrors: Counter<'exchange' | 'kind'>;
   exchangeRequests: Counter<'exchange'>;
   ordersFilled: Counter<'exchange' | 'symbol'>;
+  fills: Counter<'exchange' | 'symbol'>;
+  feesPaid: Counter<'exchange' | 'account'>;
+  fillRate: Gauge<'exchange' | 'account'>;
+  realizedPnl: Gauge<'exchange' | 'account'>;
+  unrealizedPnl: Gauge<'exchange' | 'account'>;
   alertDeliveries: Counter<'channel' | 'outcome'>;
   auditUnshipped: Gauge;
   auditOldestUnshippedSeconds: Gauge;
@@ -67,7 +72,13 @@ export function createMetrics(): DeskMetrics {
     marginHealth: new Gauge({ name: 'trading_margin_health_percent', help: 'Margin health percentage', labelNames: ['exchange', 'account'], registers }),
     exchangeErrors: new Counter({ name: 'trading_exchange_errors_total', help: 'Exchange API errors by mapped kind', labelNames: ['exchange', 'kind'], registers }),
     exchangeRequests: new Counter({ name: 'trading_exchange_requests_total', help: 'Exchange API requests', labelNames: ['exchange'], registers }),
-    ordersFilled: new Counter({ name: 'trading_orders_filled_total', help: 'Orders seen filled', labelNames: ['exchange', 'symbol'], registers }),
+    // Counted at an order's first fill, from the venue's trade history (the fill-rate alert divides it by orders placed).
+    ordersFilled: new Counter({ name: 'trading_orders_filled_total', help: 'Orders with at least one fill', labelNames: ['exchange', 'symbol'], registers }),
+    fills: new Counter({ name: 'trading_fills_total', help: 'Fills counted in the books, each once', labelNames: ['exchange', 'symbol'], registers }),
+    feesPaid: new Counter({ name: 'trading_fees_paid_total', help: 'Trading fees paid, valued in the quote currency', labelNames: ['exchange', 'account'], registers }),
+    fillRate: new Gauge({ name: 'trading_fill_rate', help: "Share of the session's orders with at least one fill", labelNames: ['exchange', 'account'], registers }),
+    realizedPnl: new Gauge({ name: 'trading_realized_pnl_usd', help: 'Realized P&L of the session (average cost, net of fees)', labelNames: ['exchange', 'account'], registers }),
+    unrealizedPnl: new Gauge({ name: 'trading_unrealized_pnl_usd', help: "Mark-to-market of the session's own positions against their cost", labelNames: ['exchange', 'account'], registers }),
     auditUnshipped: auditGauge('warden_audit_unshipped_events', 'Audit events spooled but not yet in the WORM bucket', (v) => v.unshipped),
     auditOldestUnshippedSeconds: auditGauge('warden_audit_oldest_unshipped_seconds', 'Age of the oldest audit event not yet shipped', (v) => v.oldestUnshippedSeconds),
     auditShipFailures: auditGauge('warden_audit_ship_consecutive_failures', 'Consecutive failed audit shipping attempts', (v) => v.consecutiveFailures),

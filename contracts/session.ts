@@ -5,6 +5,7 @@
  * never the workflow. The message names are in running sessions' histories: never rename one.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { FillLedger } from '../domain/fill-ledger';
 import type { BreakerState, KeyAuditHistory } from '../domain/circuit-breaker';
 import type { KeyAuditResultMessage } from '../domain/key-audit';
 import type { Balance, ExchangeId, OpenOrder } from '../domain/market';
@@ -75,6 +76,8 @@ export interface SessionStatus {
   lastTick?: { at: string; worker?: string };
   positions: Record<string, Balance>;
   pnl: { value: number; dailyPnlPct: number; drawdownPct: number };
+  /** The session's own fills in the books (domain/fill-ledger.ts); absent on runs from before fills were read. */
+  books?: SessionBooks;
   openOrders: OpenOrder[];
   orderSeq: number;
   lastRefusals: string[];
@@ -161,8 +164,20 @@ export interface SessionInput {
   carried?: CarriedState;
 }
 
+/** Realized and unrealized P&L and fees in the quote currency, from the session's fills. */
+export interface SessionBooks {
+  realizedPnl: number;
+  unrealizedPnl: number;
+  feesPaid: number;
+  fills: number;
+  /** Orders with at least one fill over orders placed; absent before the first order. */
+  fillRate?: number;
+}
+
 export interface CarriedState {
   orderSeq: number;
+  /** The fill ledger: what the books hold and which fills are counted (absent: fills not read yet). */
+  fills?: FillLedger;
   breaker: BreakerState;
   risk?: RiskState;
   strategy?: StrategyState;

@@ -1,6 +1,7 @@
 import { OrderNotFound, type Exchange, type Order } from 'ccxt';
 import type { ExchangeId } from '../../config/schema';
 import { DEAD_MANS_SWITCH, type DeadMansSwitchArm } from '../../domain/dead-mans-switch';
+import type { Fill } from '../../domain/fill-ledger';
 import type { Balance, MarketRules, OpenOrder, OrderIntent, Quote } from '../../domain/market';
 import { classifyExchangeError, GatewayError } from './errors';
 import { readKeyPermissions, type VenueKeyPermissions } from './permissions';
@@ -180,6 +181,32 @@ export class ExchangeGateway {
       this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchClosedOrders(s, sinceMs, limit, this.quirks.closedOrdersParams)))),
     ]);
     return { open: open.flat().map(toOpenOrder), recent: recent.flat().map(toOpenOrder) };
+  }
+
+  /**
+   * The account's fills on these symbols from `sinceMs` (inclusive), oldest first: the books' source
+   * of truth. A trade ccxt could not parse into a whole fill (no id, order, price or amount) is an
+   * error, not a silent gap: the ledger would count it as never filled.
+   */
+  async myTrades(symbols: string[], sinceMs: number, limit = 100): Promise<Fill[]> {
+    const pages = await this.call(false, () => Promise.all(symbols.map((s) => this.exchange.fetchMyTrades(s, sinceMs, limit))));
+    return pages.flat().map((t): Fill => {
+      if (!t.id || !t.order || !(num(t.price) > 0) || !(num(t.amount) > 0) || !t.timestamp) {
+        throw new GatewayError('retryable', this.venue, 'BadResponse', `${this.venue}: a trade without id, order, price, amount or time (${String(t.id)})`);
+      }
+      return {
+        id: String(t.id),
+        orderId: String(t.order),
+        // okx (clOrdId) and bybit (orderLinkId) name the order's client id on each fill; binance does not.
+        clientOrderId: [t.info?.['clOrdId'], t.info?.['orderLinkId'], t.info?.['clientOrderId']].find((v): v is string => typeof v === 'string') ?? '',
+        symbol: t.symbol ?? '',
+        side: t.side === 'sell' ? 'sell' : 'buy',
+        price: num(t.price),
+        amount: num(t.amount),
+        fee: { cost: Math.abs(num(t.fee?.cost)), currency: t.fee?.currency ?? '' },
+        timeMs: t.timestamp,
+      };
+    });
   }
 
   /** Cancels one order; an order already gone counts as done. */

@@ -31,6 +31,7 @@ describe('domain purity', () => {
       'dead-mans-switch.ts',
       'duration.ts',
       'error-message.ts',
+      'fill-ledger.ts',
       'incident-procedure.ts',
       'key-audit.ts',
       'market.ts',

@@ -8,7 +8,7 @@ import { FAILURE } from '../../contracts/failures';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../../domain/order-timing';
 
 /** Exchange calls fail fast so a dead worker's task moves to the standby within seconds. */
-export const { snapshotAccount, cancelAllOrders, auditAccountKeys } = proxyActivities<DeskActivities>({
+export const { snapshotAccount, fetchFills, cancelAllOrders, auditAccountKeys } = proxyActivities<DeskActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 });
@@ -25,8 +25,8 @@ export const ORDER_ACTIVITY_OPTIONS: ActivityOptions = {
 };
 export const { placeOrder } = proxyActivities<DeskActivities>(ORDER_ACTIVITY_OPTIONS);
 
-/** Audit writes are retried durably. */
-export const { recordAudit } = proxyActivities<DeskActivities>({
+/** Audit writes (and the fills' trade events) are retried durably. */
+export const { recordAudit, recordFills } = proxyActivities<DeskActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });

@@ -10,7 +10,7 @@ import type { MarketSnapshot } from '../../domain/market';
 import { transition, type SessionControl, type SessionEffect, type SessionEvent } from '../../domain/session-machine';
 import { makeAlert, type AlertName, type AlertSeverity, type IncidentSeverity } from '../../domain/severity';
 import { rebalanceWorkflowId } from '../../contracts/rebalance';
-import type { CarriedState, SessionInput, SessionStatus, StopReport, StopResult } from '../../contracts/session';
+import type { CarriedState, SessionBooks, SessionInput, SessionStatus, StopReport, StopResult } from '../../contracts/session';
 import { rebalanceWorkflow } from '../rebalance';
 import type { SessionReconciler } from '../session-reconciliation';
 import { cancelAllOrders, recordAudit, sendAlert } from './activities';
@@ -30,6 +30,8 @@ export class SessionRun {
   // ---- this run only ----
   snapshot?: MarketSnapshot;
   marks = { value: 0, dailyPnlPct: 0, drawdownPct: 0 };
+  /** The books as of the last tick that read fills. */
+  books?: SessionBooks;
   lastRefusals: string[] = [];
   refusedLastTick = new Set<string>();
   readonly recentTickLagMs: number[] = [];
@@ -74,6 +76,7 @@ export class SessionRun {
       failovers: c?.failovers ?? 0,
       auditSeq: c?.auditSeq ?? 0,
       rebalances: c?.rebalances ?? 0,
+      ...(c?.fills ? { fills: c.fills } : {}),
     };
   }
 
@@ -95,6 +98,7 @@ export class SessionRun {
       lastTick: snapshot ? { at: snapshot.at, worker: snapshot.worker } : undefined,
       positions: snapshot?.balances ?? {},
       pnl: this.marks,
+      ...(this.books ? { books: this.books } : {}),
       openOrders: snapshot?.openOrders ?? [],
       orderSeq: k.orderSeq,
       lastRefusals: this.lastRefusals,

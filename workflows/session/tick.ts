@@ -14,7 +14,8 @@ import { runStrategy } from '../../domain/strategy';
 import { mayPlace, mayStartRebalance } from '../../domain/trading-state';
 import { FAILURE } from '../../contracts/failures';
 import { failureType } from '../failure';
-import { armDeadMansSwitch, placeOrder, publishMarks, recordAudit, snapshotAccount } from './activities';
+import { applyFills, fillRate, START_LOOKBACK_MS, startLedger, unrealizedPnl } from '../../domain/fill-ledger';
+import { armDeadMansSwitch, fetchFills, placeOrder, publishMarks, recordAudit, recordFills, snapshotAccount } from './activities';
 import type { SessionRun } from './run';
 
 export async function runTick(run: SessionRun, armsDeadMansSwitch: boolean): Promise<void> {
@@ -47,6 +48,7 @@ export async function runTick(run: SessionRun, armsDeadMansSwitch: boolean): Pro
     run.recon?.request('failover');
   }
   run.kept.lastWorker = worker;
+  if (patched('books-from-fills')) await readFills(run);
 
   const breaches = checkPortfolio(input.risk, m).filter((b) => b.rule === 'daily_loss' || b.rule === 'max_drawdown');
   if (breaches.length && !isOpen(run.control.breaker)) {
@@ -173,4 +175,32 @@ async function keepDeadMansSwitchArmed(run: SessionRun): Promise<void> {
     // Only a log: the previous countdown still runs, and the next tick tries again.
     log.warn("dead man's switch not re-armed", { session: run.session, err: String(err) });
   }
+}
+
+/**
+ * The fills since the ledger's cursor, into the books: each new one audited and metered once. A failed
+ * read leaves the cursor where it was, so the next tick reads the same window again and misses nothing.
+ */
+async function readFills(run: SessionRun): Promise<void> {
+  const { input, ref, session, snapshot } = run;
+  if (!snapshot) return;
+  const nowMs = Date.parse(snapshot.at);
+  let fills;
+  try {
+    fills = await fetchFills({ ...ref, symbols: input.symbols, sinceMs: run.kept.fills?.sinceMs ?? nowMs - START_LOOKBACK_MS });
+  } catch (err) {
+    log.warn('fills not read this tick; the next one reads the same window', { session, error: failureType(err) });
+    // The books start now even unread: the orders this tick places must not become "the venue's past".
+    run.kept.fills ??= startLedger([], nowMs);
+    return;
+  }
+  // The first read is the venue's past: the books start after it.
+  const ledger = run.kept.fills ?? startLedger(fills, nowMs);
+  const { ledger: next, fresh, firstFills } = applyFills(ledger, fills);
+  const rate = fillRate(next, run.kept.orderSeq);
+  const books = { realizedPnl: next.realizedPnl, unrealizedPnl: unrealizedPnl(next, snapshot.quotes), feesPaid: next.feesPaid, fills: next.fills, ...(rate !== undefined ? { fillRate: rate } : {}) };
+  // The ledger moves on only once its trades are on the trail.
+  if (fresh.length || !run.books) await recordFills({ ...ref, session, fresh, firstFills, books });
+  run.kept.fills = next;
+  run.books = books;
 }
