@@ -21,7 +21,12 @@ export function createDailyReportActivities(deps: ActivityDeps) {
           .map(([asset, b]) => `${asset} ${Number(b.total.toPrecision(6))}`)
           .join(', ');
         const breaker = s.breaker.status === 'open' ? `breaker OPEN (${s.breaker.trippedBy})` : 'breaker closed';
-        return `${s.session}: ${s.mode}, ${breaker}; value ${s.pnl.value.toFixed(2)} USD, day ${s.pnl.dailyPnlPct.toFixed(2)}%, drawdown ${s.pnl.drawdownPct.toFixed(2)}%; ${balances || 'no balances'}`;
+        const b = s.books;
+        // The books from the session's own fills; a session from before fills were read has none.
+        const books = b
+          ? `; realized ${b.realizedPnl.toFixed(2)} USD, unrealized ${b.unrealizedPnl.toFixed(2)} USD, fees ${b.feesPaid.toFixed(2)} USD, ${b.fills} fill(s)${b.fillRate !== undefined ? `, fill rate ${(b.fillRate * 100).toFixed(0)}%` : ''}`
+          : '';
+        return `${s.session}: ${s.mode}, ${breaker}; value ${s.pnl.value.toFixed(2)} USD, day ${s.pnl.dailyPnlPct.toFixed(2)}%, drawdown ${s.pnl.drawdownPct.toFixed(2)}%${books}; ${balances || 'no balances'}`;
       });
       const open = incidents.map((i) => `${i.id} ${i.severity} ${i.phase}${i.acknowledgedBy ? '' : ' (not acknowledged)'}`);
       const text = [

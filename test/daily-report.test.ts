@@ -25,6 +25,7 @@ describe('daily report (INFO)', () => {
             ticks: 10,
             positions: { USDT: { free: 900, used: 100, total: 1000 }, BTC: { free: 0.5, used: 0, total: 0.5 } },
             pnl: { value: 31_000, dailyPnlPct: -6, drawdownPct: 7.5 },
+            books: { realizedPnl: 12.5, unrealizedPnl: -3.25, feesPaid: 1.2, fills: 4, fillRate: 2 / 3 },
             openOrders: [],
             orderSeq: 3,
             lastRefusals: [],
@@ -43,7 +44,7 @@ describe('daily report (INFO)', () => {
     expect(text).toBe(
       [
         'Daily report: 1 session(s)',
-        'binance/main: trading, breaker OPEN (daily_loss); value 31000.00 USD, day -6.00%, drawdown 7.50%; USDT 1000, BTC 0.5',
+        'binance/main: trading, breaker OPEN (daily_loss); value 31000.00 USD, day -6.00%, drawdown 7.50%; realized 12.50 USD, unrealized -3.25 USD, fees 1.20 USD, 4 fill(s), fill rate 67%; USDT 1000, BTC 0.5',
         'Open incidents: incident/daily_loss_limit:binance/main SEV-2 investigation (not acknowledged)',
       ].join('\n'),
     );

@@ -199,6 +199,11 @@ function exportDeskState(metrics: DeskMetrics): void {
   }
   metrics.ordersPlaced.inc({ exchange: 'binance', symbol: 'BTC/USDT' }, 20);
   metrics.ordersFilled.inc({ exchange: 'binance', symbol: 'BTC/USDT' }, 19);
+  // The books of one session's fills (activities/trading.ts recordFills).
+  metrics.realizedPnl.set(bad, -12.5);
+  metrics.unrealizedPnl.set(bad, 4.25);
+  metrics.feesPaid.inc(bad, 3.2);
+  metrics.fillRate.set(bad, 0.95);
   for (const s of [0.05, 0.12, 0.3]) metrics.orderLatency.observe({ exchange: 'binance' }, s);
   metrics.exchangeRequests.inc({ exchange: 'binance' }, 200);
   metrics.exchangeErrors.inc({ exchange: 'binance', kind: 'network' }, 1);
