@@ -185,7 +185,7 @@ describe('operator commands', () => {
     // Audited under the core's name, the same on every channel: /status is `sessions`.
     ['/status', 'sessions', ['binance/main: TRADING', 'value $42,500.50, day -1.20%, dd +3.40%', 'breaker closed, 2 open orders', 'last tick 2025-01-15 14:00 UTC on worker-a']],
     ['/balance', 'sessions', ['binance/main:', '  BTC 0.5 (0.1 in orders)', '  USDT 10,000']],
-    ['/pnl', 'sessions', ['okx/main: $42,500.50, day -1.20%, dd +3.40%', 'Total: $85,001.00']],
+    ['/pnl', 'sessions', ['binance/main: $42,500.50, day -1.20%, dd +3.40%\n', 'okx/main: $42,500.50, day -1.20%, dd +3.40%; realized $12.50, unrealized -$3.25, fees $1.20, fill rate 75%', 'Total: $85,001.00']],
     ['/rebalances', 'rebalances', ['rb-1 binance/main: waiting for your transfer, need $5,000.00 (warm $3,200.00)', '/approve <id> <amountUsd> <reference>']],
     ['/incidents', 'incidents', ['inc-1 SEV-2 containment: exchange outage (opened 2025-01-15 14:00 UTC, not acked)']],
   ] as const)('%s reads from the desk and answers in plain text', async (text, method, expected) => {

@@ -119,7 +119,9 @@ export function formatBalances(sessions: readonly SessionStatus[]): string {
 
 export function formatPnl(sessions: readonly SessionStatus[]): string {
   if (!sessions.length) return NO_SESSIONS;
-  const lines = sessions.map((s) => `${s.session}: ${usd(s.pnl.value)}, day ${pct(s.pnl.dailyPnlPct)}, dd ${pct(s.pnl.drawdownPct)}`);
+  const books = (b: SessionStatus['books']) =>
+    b ? `; realized ${usd(b.realizedPnl)}, unrealized ${usd(b.unrealizedPnl)}, fees ${usd(b.feesPaid)}${b.fillRate !== undefined ? `, fill rate ${(b.fillRate * 100).toFixed(0)}%` : ''}` : '';
+  const lines = sessions.map((s) => `${s.session}: ${usd(s.pnl.value)}, day ${pct(s.pnl.dailyPnlPct)}, dd ${pct(s.pnl.drawdownPct)}${books(s.books)}`);
   if (sessions.length > 1) lines.push(`Total: ${usd(sessions.reduce((n, s) => n + s.pnl.value, 0))}`);
   return clip(lines.join('\n'));
 }

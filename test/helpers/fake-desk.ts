@@ -54,7 +54,7 @@ export class FakeDesk implements DeskControl {
         { id: 'o-1', symbol: 'BTC/USDT' },
         { id: 'o-2', symbol: 'ETH/USDT' },
       ]),
-      session('okx/main', [{ id: 'o-3', symbol: 'BTC/USDT' }]),
+      { ...session('okx/main', [{ id: 'o-3', symbol: 'BTC/USDT' }]), books: { realizedPnl: 12.5, unrealizedPnl: -3.25, feesPaid: 1.2, fills: 4, fillRate: 0.75 } },
     ],
     rebalances: [
       { id: 'rb-1', session: 'binance/main', status: 'awaiting_transfer', amountNeededUsd: 5_000, warmBalanceUsd: 3_200, startedAt: AT },
