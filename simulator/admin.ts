@@ -24,10 +24,12 @@ export const KeyBody = z
       .strict(),
     ipWhitelist: z.array(z.string().min(1).max(64)).max(30).default([]),
     label: z.string().max(64).optional(),
+    demo: z.boolean({ error: 'must be a boolean' }).optional(),
   })
   .strict()
   .superRefine((k, ctx) => {
     if (k.venue === 'okx' && !k.passphrase) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'is required for okx keys' });
+    if (k.demo && k.venue !== 'okx') ctx.addIssue({ code: 'custom', path: ['demo'], message: 'only okx keys are demo-trading keys (binance and bybit testnets are other hosts)' });
   });
 
 const RevokeBody = z.object({ venue, apiKey: z.string().min(1) }).strict();

@@ -22,6 +22,8 @@ export interface ApiKeySpec {
   /** Empty means "any IP", as on the venues. */
   ipWhitelist: string[];
   label?: string;
+  /** OKX only: a demo-trading key, valid only with demo trading's `x-simulated-trading: 1` header (and a live key only without it). */
+  demo?: boolean;
 }
 
 export interface RegisteredKey extends ApiKeySpec {

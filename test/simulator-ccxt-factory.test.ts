@@ -1,3 +1,4 @@
+import { AuthenticationError } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCcxtExchange } from '../adapters/exchange/ccxt-factory';
 import { CCXT_TIMEOUT_MS, REQUEST_WINDOW_MS } from '../domain/order-timing';
@@ -93,8 +94,8 @@ describe('createCcxtExchange', () => {
     if (venue === 'okx') expect(testnet.headers['x-simulated-trading']).toBe('1');
     expect(createCcxtExchange(venue, { credentials: key, enableRateLimit: true }).headers['x-simulated-trading']).toBeUndefined();
 
-    // The simulator standing in for the testnet: every URL re-pointed, okx's header still sent.
-    sim.registerKey(key);
+    // The simulator standing in for the testnet: every URL re-pointed, okx's header still sent (with a demo-trading key).
+    sim.registerKey({ ...key, ...(venue === 'okx' ? { demo: true } : {}) });
     const seen: Array<Record<string, string>> = [];
     const standIn = createCcxtExchange(venue, { baseUrl: sim.url, credentials: key, enableRateLimit: false, sandbox: true });
     for (const u of urlsOf(standIn.urls.api)) expect(u.startsWith(sim.url.replace(/\/+$/, ''))).toBe(true);
@@ -109,5 +110,22 @@ describe('createCcxtExchange', () => {
     expect(seen.length).toBeGreaterThan(0);
     for (const h of seen) expect(h['x-simulated-trading']).toBe(venue === 'okx' ? '1' : undefined);
   });
+
+  it("okx's demo trading is its own environment: a demo key works only with the demo header, a live key only without", async () => {
+    const demo = testKey('okx', { account: 'okxdemo', apiKey: 'okxDemoKey0001', demo: true });
+    const live = testKey('okx', { account: 'okxlive', apiKey: 'okxLiveKey0001' });
+    sim.registerKey(demo);
+    sim.registerKey(live);
+    const client = (k: typeof demo, sandbox: boolean) => createCcxtExchange('okx', { baseUrl: sim.url, credentials: k, enableRateLimit: false, sandbox });
+    await client(demo, true).fetchBalance();
+    await client(live, false).fetchBalance();
+    // A live key on a testnet account, or a testnet key on a live one: refused, never traded on the other environment.
+    for (const [k, sandbox] of [[live, true], [demo, false]] as const) {
+      const err = await client(k, sandbox).fetchBalance().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(AuthenticationError);
+      expect(String(err)).toContain('50101');
+    }
+  });
 });
+
 

@@ -546,6 +546,8 @@ function authenticate(req: VenueRequest, ctx: VenueContext, need: Need): Registe
   const key = ctx.core.key('okx', apiKey);
   if (!key || key.revoked) return fail(401, '50111', 'Invalid OK-ACCESS-KEY');
   if (!safeEqual(passphrase, key.passphrase ?? '')) return fail(401, '50105', 'Request header "OK-ACCESS-PASSPHRASE" incorrect.');
+  // Demo trading is okx's testnet: the same hosts, its own keys, told apart by this header.
+  if ((headerValue(req.headers, 'x-simulated-trading') === '1') !== (key.demo === true)) return fail(401, '50101', 'APIKey does not match current environment.');
   const prehash = ts + req.method + req.path + (req.rawQuery ? `?${req.rawQuery}` : '') + req.rawBody;
   if (!safeEqual(sign, hmacSha256(key.secret, prehash, 'base64'))) return fail(401, '50113', 'Invalid Sign');
   if (!ipAllowed(key, req.remoteIp)) return fail(401, '50110', `Your IP ${normalizeIp(req.remoteIp)} is not included in your API key's IP whitelist.`);
