@@ -50,6 +50,8 @@ const FaultBody = z
     errorStatus: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)], { error: 'must be 500, 502, 503 or 504' }).optional(),
     rateLimitRemaining: z.number().int().min(0).max(1_000_000).optional(),
     rateLimitStatus: z.union([z.literal(429), z.literal(418)], { error: 'must be 429 or 418' }).optional(),
+    rateLimitRetryAfterSec: z.number().int().min(1).max(3600).optional(),
+    banMs: z.number().int().min(0).max(3_600_000).optional(),
     maintenance: z.boolean().optional(),
     dropOrderResponses: z.number().int().min(0).max(1000).optional(),
     refuseOrders: z.number().int().min(0).max(1000).optional(),

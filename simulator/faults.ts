@@ -47,6 +47,13 @@ export interface VenueFaults {
   rateLimitRemaining: number;
   /** Binance answers 429, or 418 once an IP is banned; the others always 429. */
   rateLimitStatus: 429 | 418;
+  /** The Retry-After (seconds) a rate-limit answer carries, as the venues send it. */
+  rateLimitRetryAfterSec: number;
+  /**
+   * Binance's escalation: a client that sends again before a 429's Retry-After has passed is
+   * banned (418) for this long, every request refused. 0: no escalation (the default, as before).
+   */
+  banMs: number;
   maintenance: boolean;
   /** The next N successful order placements are executed, then the socket is destroyed unanswered. */
   dropOrderResponses: number;
@@ -70,6 +77,9 @@ export interface VenueFaults {
 
 export type FaultPatch = Partial<VenueFaults>;
 
+/** How long after a 429 a request still counts as sent before the client could have read it. */
+const IN_FLIGHT_GRACE_MS = 200;
+
 const NONE: VenueFaults = {
   latencyMs: 0,
   orderLatencyMs: 0,
@@ -81,6 +91,8 @@ const NONE: VenueFaults = {
   errorStatus: 500,
   rateLimitRemaining: 0,
   rateLimitStatus: 429,
+  rateLimitRetryAfterSec: 1,
+  banMs: 0,
   maintenance: false,
   dropOrderResponses: 0,
   refuseOrders: 0,
@@ -88,7 +100,7 @@ const NONE: VenueFaults = {
   orderAnswerLatencyMs: 0,
 };
 
-export type FaultDecision = { kind: 'maintenance' } | { kind: 'rate_limit'; status: 429 | 418 } | { kind: 'server_error'; status: number } | { kind: 'none' };
+export type FaultDecision = { kind: 'maintenance' } | { kind: 'rate_limit'; status: 429 | 418; retryAfterSec: number } | { kind: 'server_error'; status: number } | { kind: 'none' };
 
 /** What happens to one admitted order placement. */
 export interface OrderFault {
@@ -102,6 +114,11 @@ export class Faults {
   private state = new Map<VenueId, VenueFaults>();
   private rngs = new Map<VenueId, Rng>();
   private orderRngs = new Map<VenueId, Rng>();
+  /** Binance's rate-limit state (banMs > 0): until when a 429's Retry-After runs, and an IP ban. */
+  private limited = new Map<VenueId, { from: number; until: number }>();
+  private bannedUntil = new Map<VenueId, number>();
+  /** 418 answers given, per venue: what a test of a well-behaved client expects to stay 0. */
+  private bans = new Map<VenueId, number>();
 
   constructor(private seed: number) {
     this.reset(seed);
@@ -122,7 +139,16 @@ export class Faults {
   }
 
   clear(venue?: VenueId): void {
-    for (const v of venue ? [venue] : VENUES) this.state.set(v, { ...NONE });
+    for (const v of venue ? [venue] : VENUES) {
+      this.state.set(v, { ...NONE });
+      this.limited.delete(v);
+      this.bannedUntil.delete(v);
+    }
+  }
+
+  /** How many requests the venue has answered with a ban (418) since the simulator started. */
+  banAnswers(venue: VenueId): number {
+    return this.bans.get(venue) ?? 0;
   }
 
   get(venue: VenueId): VenueFaults {
@@ -134,12 +160,30 @@ export class Faults {
   }
 
   /** Decides, in a fixed order, whether this request is refused before the venue logic sees it. */
-  decide(venue: VenueId): FaultDecision {
+  decide(venue: VenueId, nowMs: number = Date.now()): FaultDecision {
     const f = this.state.get(venue) ?? { ...NONE };
     if (f.maintenance) return { kind: 'maintenance' };
+    if (venue === 'binance' && f.banMs > 0) {
+      const banned = this.bannedUntil.get(venue) ?? 0;
+      const limited = this.limited.get(venue);
+      // A request in flight when the 429 went out could not have known: it gets the 429 too.
+      if (limited && nowMs < limited.from && nowMs >= banned) {
+        return { kind: 'rate_limit', status: 429, retryAfterSec: Math.max(1, Math.ceil((limited.until - nowMs) / 1000)) };
+      }
+      // Sending again before a 429's Retry-After has passed is what gets an IP banned.
+      if (nowMs < banned || (limited && nowMs < limited.until)) {
+        const until = nowMs < banned ? banned : nowMs + f.banMs;
+        this.bannedUntil.set(venue, until);
+        this.bans.set(venue, this.banAnswers(venue) + 1);
+        return { kind: 'rate_limit', status: 418, retryAfterSec: Math.ceil((until - nowMs) / 1000) };
+      }
+    }
     if (f.rateLimitRemaining > 0) {
       f.rateLimitRemaining--;
-      return { kind: 'rate_limit', status: venue === 'binance' ? f.rateLimitStatus : 429 };
+      const status = venue === 'binance' ? f.rateLimitStatus : 429;
+      if (status === 418) this.bans.set(venue, this.banAnswers(venue) + 1);
+      this.limited.set(venue, { from: nowMs + IN_FLIGHT_GRACE_MS, until: nowMs + f.rateLimitRetryAfterSec * 1000 });
+      return { kind: 'rate_limit', status, retryAfterSec: f.rateLimitRetryAfterSec };
     }
     if (f.errorRate > 0) {
       const rng = this.rngs.get(venue);

@@ -56,6 +56,8 @@ export interface Simulator {
   setFaults(venue: VenueId | 'all', patch: FaultPatch): void;
   clearFaults(venue?: VenueId): void;
   faults(venue: VenueId): VenueFaults;
+  /** Requests the venue answered with an IP ban (418): a client that honours Retry-After never earns one. */
+  banAnswers(venue: VenueId): number;
   /** Venue requests received and not yet answered or run (held by latency, or waiting on the engine). */
   inFlightRequests(): number;
   /** Every order the account has placed, oldest first (copies). */
@@ -89,9 +91,9 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
   });
 }
 
-function send(res: ServerResponse, r: VenueResponse | { status: number; body: unknown }): void {
+function send(res: ServerResponse, r: VenueResponse | { status: number; body: unknown }, headers: Record<string, string> = {}): void {
   const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-  res.writeHead(r.status, { 'content-type': typeof r.body === 'string' ? 'text/html; charset=utf-8' : 'application/json' });
+  res.writeHead(r.status, { 'content-type': typeof r.body === 'string' ? 'text/html; charset=utf-8' : 'application/json', ...headers });
   res.end(text);
 }
 
@@ -147,6 +149,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFaults: (venue, patch) => faults.set(venue, patch),
     clearFaults: (venue) => faults.clear(venue),
     faults: (venue) => faults.get(venue),
+    banAnswers: (venue) => faults.banAnswers(venue),
     inFlightRequests: () => inFlight,
     orders: (venue, account) => structuredClone(core.orders(venue, account)),
     cancelAfter: (venue, account) => core.cancelAfter(venue, account),
@@ -194,9 +197,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     // Held before the venue sees it: every check below, the request's window included, runs after the hold.
     const latency = faults.latency(venue);
     if (latency > 0) await sleep(latency);
-    const decision = faults.decide(venue);
+    const decision = faults.decide(venue, ctx.now());
     if (decision.kind === 'maintenance') return send(res, dialect.maintenance());
-    if (decision.kind === 'rate_limit') return send(res, dialect.rateLimited(decision.status));
+    if (decision.kind === 'rate_limit') return send(res, dialect.rateLimited(decision.status), { 'retry-after': String(decision.retryAfterSec) });
     if (decision.kind === 'server_error') return send(res, { status: decision.status, body: gatewayPage(decision.status) });
 
     const venueReq: VenueRequest = {

@@ -1,10 +1,11 @@
-import { OrderNotFound, type Exchange, type Order } from 'ccxt';
+import { DDoSProtection, OrderNotFound, RateLimitExceeded, type Exchange, type Order } from 'ccxt';
 import type { ExchangeId } from '../../config/schema';
 import { DEAD_MANS_SWITCH, type DeadMansSwitchArm } from '../../domain/dead-mans-switch';
 import type { Fill } from '../../domain/fill-ledger';
 import type { Balance, MarketRules, OpenOrder, OrderIntent, Quote } from '../../domain/market';
 import { classifyExchangeError, GatewayError } from './errors';
 import { readKeyPermissions, type VenueKeyPermissions } from './permissions';
+import { RateLimitGate, retryAfterSec } from './rate-limit-gate';
 import { VENUES, type VenueAdapter } from './venues';
 
 export interface AccountState {
@@ -48,20 +49,35 @@ function toOpenOrder(o: Order): OpenOrder {
 export class ExchangeGateway {
   private readonly quirks: VenueAdapter;
 
+  /** The venue host the rate-limit gate is kept for (the simulator's, a testnet's, the venue's). */
+  private readonly host: string;
+
   constructor(
     private readonly exchange: Exchange,
     readonly venue: ExchangeId,
+    /** Shared by the process's gateways (CcxtGatewayProvider's); one of its own when built alone. */
+    private readonly gate: RateLimitGate = new RateLimitGate(),
   ) {
     this.quirks = VENUES[venue];
+    const first = JSON.stringify(exchange.urls.api).match(/https?:\/\/[^/"]+/);
+    this.host = `${venue} ${first?.[0] ?? ''}`;
   }
 
   private async call<T>(mutating: boolean, fn: () => Promise<T>): Promise<T> {
-    // Markets first, as a read: a failure there has sent nothing that could change state.
-    await this.marketsLoaded();
+    // Held back after a rate-limit answer: sent now, it would earn binance's IP ban, not an answer.
+    const waitMs = this.gate.waitMs(this.host);
+    if (waitMs > 0) {
+      throw new GatewayError('retryable', this.venue, 'RateLimitBackoff', `${this.venue}: nothing sent, backing off ${waitMs} ms more after the venue's rate limit (its Retry-After)`);
+    }
     try {
+      // Markets first, as a read: a failure there has sent nothing that could change state.
+      await this.marketsLoaded();
       return await fn();
     } catch (err) {
-      throw classifyExchangeError(err, this.venue, mutating);
+      if (err instanceof RateLimitExceeded || err instanceof DDoSProtection || (err instanceof GatewayError && (err.ccxtClass === 'RateLimitExceeded' || err.ccxtClass === 'DDoSProtection'))) {
+        this.gate.limited(this.host, retryAfterSec(this.exchange.last_response_headers));
+      }
+      throw err instanceof GatewayError ? err : classifyExchangeError(err, this.venue, mutating);
     }
   }
 

@@ -1,3 +1,4 @@
+import { RateLimitGate } from './rate-limit-gate';
 import type { ExchangeAccountConfig, ExchangeId } from '../../config/schema';
 import type { KeyPurpose, SecretsStore, VersionStage } from '../secrets/types';
 import { keyFingerprint } from '../secrets/fingerprint';
@@ -17,6 +18,9 @@ export interface GatewayProvider {
 export class CcxtGatewayProvider implements GatewayProvider {
   private readonly cache = new Map<string, ExchangeGateway>();
 
+  /** One per process: a venue limits the address, whichever key or account asked. */
+  private readonly rateLimits = new RateLimitGate();
+
   constructor(
     private readonly opts: { secrets: SecretsStore; accounts: ExchangeAccountConfig[]; enableRateLimit: boolean; timeoutMs?: number },
   ) {}
@@ -35,7 +39,7 @@ export class CcxtGatewayProvider implements GatewayProvider {
         timeoutMs: this.opts.timeoutMs,
         sandbox: cfg.mode === 'testnet',
       });
-      gw = new ExchangeGateway(ccxt, exchange);
+      gw = new ExchangeGateway(ccxt, exchange, this.rateLimits);
       this.cache.set(key, gw);
     }
     return gw;
