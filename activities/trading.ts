@@ -61,6 +61,17 @@ export function createTradingActivities(deps: ActivityDeps) {
       }
     },
 
+    /** The venue's clock against the worker's; the gateway stamps signed requests on the venue's from now on. */
+    async checkVenueClock(input: AccountRef): Promise<{ skewMs: number; rttMs: number; adjusted: boolean }> {
+      try {
+        const clock = await (await gw(input)).venueClock();
+        deps.metrics.venueClockSkew.set({ exchange: input.exchange, account: input.account }, clock.skewMs);
+        return clock;
+      } catch (err) {
+        return toFailure(err);
+      }
+    },
+
     /** The account's fills from `sinceMs` (inclusive): the workflow's ledger decides which are new. */
     async fetchFills(input: AccountRef & { symbols: string[]; sinceMs: number }): Promise<Fill[]> {
       try {

@@ -22,6 +22,7 @@ export interface DeskMetrics {
   fillRate: Gauge<'exchange' | 'account'>;
   realizedPnl: Gauge<'exchange' | 'account'>;
   unrealizedPnl: Gauge<'exchange' | 'account'>;
+  venueClockSkew: Gauge<'exchange' | 'account'>;
   alertDeliveries: Counter<'channel' | 'outcome'>;
   auditUnshipped: Gauge;
   auditOldestUnshippedSeconds: Gauge;
@@ -78,6 +79,7 @@ export function createMetrics(): DeskMetrics {
     feesPaid: new Counter({ name: 'trading_fees_paid_total', help: 'Trading fees paid, valued in the quote currency', labelNames: ['exchange', 'account'], registers }),
     fillRate: new Gauge({ name: 'trading_fill_rate', help: "Share of the session's orders with at least one fill", labelNames: ['exchange', 'account'], registers }),
     realizedPnl: new Gauge({ name: 'trading_realized_pnl_usd', help: 'Realized P&L of the session (average cost, net of fees)', labelNames: ['exchange', 'account'], registers }),
+    venueClockSkew: new Gauge({ name: 'trading_venue_clock_skew_ms', help: "The venue's clock less the worker's, ms, as last measured", labelNames: ['exchange', 'account'], registers }),
     unrealizedPnl: new Gauge({ name: 'trading_unrealized_pnl_usd', help: "Mark-to-market of the session's own positions against their cost", labelNames: ['exchange', 'account'], registers }),
     auditUnshipped: auditGauge('warden_audit_unshipped_events', 'Audit events spooled but not yet in the WORM bucket', (v) => v.unshipped),
     auditOldestUnshippedSeconds: auditGauge('warden_audit_oldest_unshipped_seconds', 'Age of the oldest audit event not yet shipped', (v) => v.oldestUnshippedSeconds),

@@ -75,6 +75,7 @@ export const ALERT_NAMES = [
   'unknown_orders',
   'incident_update',
   'audit_shipping',
+  'clock_skew',
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -116,6 +117,8 @@ export const ALERTS: Readonly<Record<AlertName, AlertDefinition>> = {
   incident_update: def('incident_update', 'CRITICAL', 'Incident'),
   // Events stay safe in the spool during an S3 outage, but the WORM copy lags; a key holding other bytes is raised CRITICAL.
   audit_shipping: def('audit_shipping', 'WARNING', 'Audit trail not shipping to S3'),
+  // Signed requests are already stamped on the venue's clock; the host's clock (NTP) is what to fix.
+  clock_skew: def('clock_skew', 'WARNING', "Venue clock differs from the worker's (> 1 s)"),
 };
 
 // ---- escalation -----------------------------------------------------------------

@@ -52,6 +52,7 @@ const FaultBody = z
     rateLimitStatus: z.union([z.literal(429), z.literal(418)], { error: 'must be 429 or 418' }).optional(),
     rateLimitRetryAfterSec: z.number().int().min(1).max(3600).optional(),
     banMs: z.number().int().min(0).max(3_600_000).optional(),
+    clockSkewMs: z.number().int().min(-3_600_000).max(3_600_000).optional(),
     maintenance: z.boolean().optional(),
     dropOrderResponses: z.number().int().min(0).max(1000).optional(),
     refuseOrders: z.number().int().min(0).max(1000).optional(),

@@ -47,6 +47,8 @@ export interface VenueFaults {
   rateLimitRemaining: number;
   /** Binance answers 429, or 418 once an IP is banned; the others always 429. */
   rateLimitStatus: 429 | 418;
+  /** How far the venue's clock runs ahead of real time, ms (negative: behind): its server time and request windows follow it. */
+  clockSkewMs: number;
   /** The Retry-After (seconds) a rate-limit answer carries, as the venues send it. */
   rateLimitRetryAfterSec: number;
   /**
@@ -91,6 +93,7 @@ const NONE: VenueFaults = {
   errorStatus: 500,
   rateLimitRemaining: 0,
   rateLimitStatus: 429,
+  clockSkewMs: 0,
   rateLimitRetryAfterSec: 1,
   banMs: 0,
   maintenance: false,

@@ -197,7 +197,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     // Held before the venue sees it: every check below, the request's window included, runs after the hold.
     const latency = faults.latency(venue);
     if (latency > 0) await sleep(latency);
-    const decision = faults.decide(venue, ctx.now());
+    // The venue's own clock: its server time and every signature window read it (a skew fault moves it).
+    const skewMs = faults.get(venue).clockSkewMs;
+    const venueCtx: VenueContext = skewMs ? { ...ctx, now: () => Date.now() + skewMs } : ctx;
+    const decision = faults.decide(venue, venueCtx.now());
     if (decision.kind === 'maintenance') return send(res, dialect.maintenance());
     if (decision.kind === 'rate_limit') return send(res, dialect.rateLimited(decision.status), { 'retry-after': String(decision.retryAfterSec) });
     if (decision.kind === 'server_error') return send(res, { status: decision.status, body: gatewayPage(decision.status) });
@@ -221,7 +224,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const order = faults.decideOrder(venue);
       if (order.engineDelayMs > 0 || order.lostAnswer) {
         // Checked on arrival, as the venue would; handle() below checks the window again when the engine runs it.
-        const refusal = dialect.admit(venueReq, ctx);
+        const refusal = dialect.admit(venueReq, venueCtx);
         if (refusal) return send(res, refusal);
         if (order.lostAnswer?.kind === 'drop') req.socket.destroy();
         else if (order.lostAnswer) send(res, { status: order.lostAnswer.status, body: gatewayPage(order.lostAnswer.status) });
@@ -229,7 +232,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         if (order.engineDelayMs > 0) await sleep(order.engineDelayMs);
       }
     }
-    const answer = dialect.handle(venueReq, ctx);
+    const answer = dialect.handle(venueReq, venueCtx);
     if (answered) return;
     const answerHold = answer.orderPlaced ? faults.get(venue).orderAnswerLatencyMs : 0;
     if (answerHold > 0) await sleep(answerHold);

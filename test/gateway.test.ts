@@ -157,6 +157,6 @@ describe('the gateway cannot move funds', () => {
     const names = Object.getOwnPropertyNames(ExchangeGateway.prototype);
     expect(names.filter((n) => /withdraw|transfer|deposit|sendFunds/i.test(n))).toEqual([]);
     expect(names).not.toContain('exchange');
-    expect(names.sort()).toEqual(['accountState', 'armDeadMansSwitch', 'call', 'cancelAll', 'cancelOrder', 'constructor', 'fetchKeyPermissions', 'findByClientOrderId', 'loadMarkets', 'marketsLoaded', 'myTrades', 'ordersOnSymbols', 'placeOrder'].sort());
+    expect(names.sort()).toEqual(['accountState', 'armDeadMansSwitch', 'call', 'cancelAll', 'cancelOrder', 'constructor', 'fetchKeyPermissions', 'findByClientOrderId', 'loadMarkets', 'marketsLoaded', 'myTrades', 'venueClock', 'ordersOnSymbols', 'placeOrder'].sort());
   });
 });

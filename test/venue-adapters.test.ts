@@ -2,6 +2,7 @@ import { AuthenticationError, DDoSProtection, ExchangeError, InvalidNonce, Order
 import { describe, expect, it } from 'vitest';
 import { createCcxtExchange } from '../adapters/exchange/ccxt-factory';
 import { classifyExchangeError, GatewayError, isIpRefusal, type GatewayErrorKind } from '../adapters/exchange/errors';
+import { VenueClocks } from '../adapters/exchange/venue-clocks';
 import { ExchangeGateway } from '../adapters/exchange/gateway';
 import { readKeyPermissions } from '../adapters/exchange/permissions';
 import { VENUES, venueAdapter, type VenueKeyPermissions } from '../adapters/exchange/venues';
@@ -71,7 +72,8 @@ function offline(venue: ExchangeId, routes: Routes): { exchange: Exchange; gatew
     return Promise.resolve(json);
   };
   Object.assign(exchange, { fetch });
-  return { exchange, gateway: new ExchangeGateway(exchange, venue), sent };
+  // Recorded answers have no venue clock to measure: sign on this one.
+  return { exchange, gateway: new ExchangeGateway(exchange, venue, undefined, new VenueClocks({ assumeInSync: true })), sent };
 }
 
 /** The error ccxt itself raises for this venue answer (binance: on a client that has authenticated before, if `authenticated`). */

@@ -1,4 +1,4 @@
-import { DDoSProtection, OrderNotFound, RateLimitExceeded, type Exchange, type Order } from 'ccxt';
+import { DDoSProtection, InvalidNonce, OrderNotFound, RateLimitExceeded, type Exchange, type Order } from 'ccxt';
 import type { ExchangeId } from '../../config/schema';
 import { DEAD_MANS_SWITCH, type DeadMansSwitchArm } from '../../domain/dead-mans-switch';
 import type { Fill } from '../../domain/fill-ledger';
@@ -6,6 +6,7 @@ import type { Balance, MarketRules, OpenOrder, OrderIntent, Quote } from '../../
 import { classifyExchangeError, GatewayError } from './errors';
 import { readKeyPermissions, type VenueKeyPermissions } from './permissions';
 import { RateLimitGate, retryAfterSec } from './rate-limit-gate';
+import { VenueClocks } from './venue-clocks';
 import { VENUES, type VenueAdapter } from './venues';
 
 export interface AccountState {
@@ -57,6 +58,7 @@ export class ExchangeGateway {
     readonly venue: ExchangeId,
     /** Shared by the process's gateways (CcxtGatewayProvider's); one of its own when built alone. */
     private readonly gate: RateLimitGate = new RateLimitGate(),
+    private readonly clocks: VenueClocks = new VenueClocks(),
   ) {
     this.quirks = VENUES[venue];
     const first = JSON.stringify(exchange.urls.api).match(/https?:\/\/[^/"]+/);
@@ -70,10 +72,15 @@ export class ExchangeGateway {
       throw new GatewayError('retryable', this.venue, 'RateLimitBackoff', `${this.venue}: nothing sent, backing off ${waitMs} ms more after the venue's rate limit (its Retry-After)`);
     }
     try {
+      // The venue's clock first (once per host and process): a host clock off by more than the
+      // venue's window would have every signed request refused, the kill switch's cancels included.
+      if (this.clocks.differenceMs(this.host) === undefined) await this.venueClock();
+      this.exchange.options['timeDifference'] = this.clocks.differenceMs(this.host) ?? 0;
       // Markets first, as a read: a failure there has sent nothing that could change state.
       await this.marketsLoaded();
       return await fn();
     } catch (err) {
+      if (err instanceof InvalidNonce || (err instanceof GatewayError && err.ccxtClass === 'InvalidNonce')) this.clocks.forget(this.host);
       if (err instanceof RateLimitExceeded || err instanceof DDoSProtection || (err instanceof GatewayError && (err.ccxtClass === 'RateLimitExceeded' || err.ccxtClass === 'DDoSProtection'))) {
         this.gate.limited(this.host, retryAfterSec(this.exchange.last_response_headers));
       }
@@ -223,6 +230,28 @@ export class ExchangeGateway {
         timeMs: t.timestamp,
       };
     });
+  }
+
+  /**
+   * The venue's clock against this host's: its server time less the midpoint of the round trip.
+   * Past the round trip's own uncertainty, ccxt's signed requests are stamped on the venue's clock
+   * (its `timeDifference`, which binance, okx and bybit nonces subtract), so a skew cannot push
+   * them outside the request window; within it they go back to the host's clock.
+   */
+  async venueClock(): Promise<{ skewMs: number; rttMs: number; adjusted: boolean }> {
+    const sentAt = Date.now();
+    // Public, unsigned: it answers whatever the skew (and outside call(), which would measure first).
+    const serverMs = await this.exchange.fetchTime().catch((err: unknown) => {
+      throw classifyExchangeError(err, this.venue, false);
+    });
+    const backAt = Date.now();
+    const rttMs = backAt - sentAt;
+    const skewMs = Math.round(num(serverMs) - (sentAt + backAt) / 2);
+    const adjusted = Math.abs(skewMs) > Math.max(rttMs, 250);
+    // ccxt's nonce is milliseconds() - timeDifference: a venue ahead by skew means a difference of -skew.
+    this.clocks.measured(this.host, adjusted ? -skewMs : 0);
+    this.exchange.options['timeDifference'] = adjusted ? -skewMs : 0;
+    return { skewMs, rttMs, adjusted };
   }
 
   /** Cancels one order; an order already gone counts as done. */

@@ -1,4 +1,5 @@
 import { RateLimitGate } from './rate-limit-gate';
+import { VenueClocks } from './venue-clocks';
 import type { ExchangeAccountConfig, ExchangeId } from '../../config/schema';
 import type { KeyPurpose, SecretsStore, VersionStage } from '../secrets/types';
 import { keyFingerprint } from '../secrets/fingerprint';
@@ -20,6 +21,7 @@ export class CcxtGatewayProvider implements GatewayProvider {
 
   /** One per process: a venue limits the address, whichever key or account asked. */
   private readonly rateLimits = new RateLimitGate();
+  private readonly clocks = new VenueClocks();
 
   constructor(
     private readonly opts: { secrets: SecretsStore; accounts: ExchangeAccountConfig[]; enableRateLimit: boolean; timeoutMs?: number },
@@ -39,7 +41,7 @@ export class CcxtGatewayProvider implements GatewayProvider {
         timeoutMs: this.opts.timeoutMs,
         sandbox: cfg.mode === 'testnet',
       });
-      gw = new ExchangeGateway(ccxt, exchange, this.rateLimits);
+      gw = new ExchangeGateway(ccxt, exchange, this.rateLimits, this.clocks);
       this.cache.set(key, gw);
     }
     return gw;

@@ -47,6 +47,7 @@ describe('domain purity', () => {
       'severity.ts',
       'strategy.ts',
       'trading-state.ts',
+      'venue-clock.ts',
       'wallet-tiers.ts',
     ]);
   });

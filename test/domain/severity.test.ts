@@ -33,6 +33,7 @@ describe('alert catalogue', () => {
       unknown_orders: ['WARNING', 60],
       incident_update: ['CRITICAL', 5],
       audit_shipping: ['WARNING', 60],
+      clock_skew: ['WARNING', 60],
     });
   });
 

@@ -8,7 +8,7 @@ import { FAILURE } from '../../contracts/failures';
 import { ORDER_HEARTBEAT_TIMEOUT_MS, ORDER_RETRY_INTERVAL_MS, ORDER_START_TO_CLOSE_MS } from '../../domain/order-timing';
 
 /** Exchange calls fail fast so a dead worker's task moves to the standby within seconds. */
-export const { snapshotAccount, fetchFills, cancelAllOrders, auditAccountKeys } = proxyActivities<DeskActivities>({
+export const { snapshotAccount, fetchFills, checkVenueClock, cancelAllOrders, auditAccountKeys } = proxyActivities<DeskActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.exchangeAuth, FAILURE.exchangeRejected] },
 });

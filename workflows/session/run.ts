@@ -30,6 +30,8 @@ export class SessionRun {
   // ---- this run only ----
   snapshot?: MarketSnapshot;
   marks = { value: 0, dailyPnlPct: 0, drawdownPct: 0 };
+  /** When this run last measured the venue's clock (tick time); unset: on its first tick. */
+  clockCheckedMs?: number;
   /** The books as of the last tick that read fills. */
   books?: SessionBooks;
   lastRefusals: string[] = [];

@@ -15,13 +15,17 @@ import { mayPlace, mayStartRebalance } from '../../domain/trading-state';
 import { FAILURE } from '../../contracts/failures';
 import { failureType } from '../failure';
 import { applyFills, fillRate, START_LOOKBACK_MS, startLedger, unrealizedPnl } from '../../domain/fill-ledger';
-import { armDeadMansSwitch, fetchFills, placeOrder, publishMarks, recordAudit, recordFills, snapshotAccount } from './activities';
+import { clockCheckDue, describeSkew, skewAlarming } from '../../domain/venue-clock';
+import { armDeadMansSwitch, checkVenueClock, fetchFills, placeOrder, publishMarks, recordAudit, recordFills, snapshotAccount } from './activities';
 import type { SessionRun } from './run';
 
 export async function runTick(run: SessionRun, armsDeadMansSwitch: boolean): Promise<void> {
   const { input, ref, session } = run;
   run.kept.ticks += 1;
   const confirmedBefore = run.cancelsConfirmed;
+  // Before the snapshot: a skewed venue clock refuses the snapshot's signed reads until it is measured.
+  const tickMs = Date.now();
+  if (clockCheckDue(run.clockCheckedMs, tickMs) && patched('venue-clock-check')) await checkClock(run, tickMs);
   try {
     const read = await snapshotAccount({ ...ref, symbols: input.symbols });
     // The venue confirmed a cancel-all while this snapshot was in flight: the orders it read are gone.
@@ -203,4 +207,17 @@ async function readFills(run: SessionRun): Promise<void> {
   if (fresh.length || !run.books) await recordFills({ ...ref, session, fresh, firstFills, books });
   run.kept.fills = next;
   run.books = books;
+}
+
+/** Measures the venue's clock (first tick of a run, then every 10 min); a skew past a second is an operator's to fix. */
+async function checkClock(run: SessionRun, nowMs: number): Promise<void> {
+  run.clockCheckedMs = nowMs;
+  try {
+    const { skewMs } = await checkVenueClock(run.ref);
+    if (skewAlarming(skewMs)) {
+      await run.alert('clock_skew', `${run.session}: ${describeSkew(skewMs)}; signed requests are stamped on the venue's clock meanwhile. Fix the host's time sync (NTP).`);
+    }
+  } catch (err) {
+    log.warn('venue clock not measured; the next check tries again', { session: run.session, error: failureType(err) });
+  }
 }

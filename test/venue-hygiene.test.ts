@@ -86,3 +86,22 @@ describe('rate limits: a 429 is honoured for its Retry-After, so it never become
     expect(gate.waitMs(`${venue} ${sim.url.replace(/\/+$/, '')}`)).toBeGreaterThan(1_000);
   });
 });
+
+describe("the venue's clock: measured, and signed requests stamped on it", () => {
+  it.each(['binance', 'okx', 'bybit'] as const)('%s: a venue clock 40 s behind refuses signed requests until the gateway measures it, then they pass', async (venue) => {
+    sim.clearFaults();
+    const gw = gatewayFor(venue, `skew-${venue}`, new RateLimitGate());
+    await gw.accountState(['BTC/USDT']);
+    // Past every venue's request window (binance and bybit 5 s, okx 30 s).
+    sim.setFaults(venue, { clockSkewMs: -40_000 });
+    await expect(gw.accountState(['BTC/USDT'])).rejects.toMatchObject({ kind: 'retryable' });
+    const clock = await gw.venueClock();
+    expect(clock.adjusted).toBe(true);
+    expect(Math.abs(clock.skewMs + 40_000)).toBeLessThan(clock.rttMs + 50);
+    await gw.accountState(['BTC/USDT']);
+    // The venue's clock back in line: measured again, the adjustment goes.
+    sim.clearFaults();
+    expect((await gw.venueClock()).adjusted).toBe(false);
+    await gw.accountState(['BTC/USDT']);
+  });
+});
