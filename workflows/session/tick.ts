@@ -20,6 +20,21 @@ import { armDeadMansSwitch, checkVenueClock, fetchFills, placeOrder, publishMark
 import type { SessionRun } from './run';
 
 export async function runTick(run: SessionRun, armsDeadMansSwitch: boolean): Promise<void> {
+  // Asked before any activity of the tick: a patch first asked after a local activity (publishMarks)
+  // failed to replay (the marker came before the code that asks for it).
+  const readsFills = patched('books-from-fills');
+  const before = run.snapshot;
+  try {
+    await tick(run, armsDeadMansSwitch);
+  } finally {
+    // Last, whatever the tick decided (a halted session's earlier orders still fill), and only on a
+    // fresh snapshot: reading the books between the snapshot and the decisions would widen the window
+    // in which a decision rests on stale prices.
+    if (readsFills && run.snapshot && run.snapshot !== before) await readFills(run);
+  }
+}
+
+async function tick(run: SessionRun, armsDeadMansSwitch: boolean): Promise<void> {
   const { input, ref, session } = run;
   run.kept.ticks += 1;
   const confirmedBefore = run.cancelsConfirmed;
@@ -52,7 +67,6 @@ export async function runTick(run: SessionRun, armsDeadMansSwitch: boolean): Pro
     run.recon?.request('failover');
   }
   run.kept.lastWorker = worker;
-  if (patched('books-from-fills')) await readFills(run);
 
   const breaches = checkPortfolio(input.risk, m).filter((b) => b.rule === 'daily_loss' || b.rule === 'max_drawdown');
   if (breaches.length && !isOpen(run.control.breaker)) {
