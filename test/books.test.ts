@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeGateway } from '../adapters/exchange/gateway';
 import type { GatewayProvider } from '../adapters/exchange/provider';
 import { createMetrics } from '../adapters/metrics';
 import { RiskConfig } from '../config/schema';
@@ -8,6 +7,7 @@ import type { ExchangeId } from '../domain/market';
 import { startSession } from '../workers/sessions';
 import { eventsOf } from './helpers/audit-read';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
+import { overrideGateways } from './helpers/gateway-override';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
@@ -18,20 +18,10 @@ const metrics = createMetrics();
 const historyDown = new Set<string>();
 
 /** The real gateways, with the fill-history read failing for the accounts in `historyDown`. */
-function withHistoryOutages(provider: GatewayProvider): GatewayProvider {
-  return {
-    async gateway(exchange, account, purpose, stage) {
-      const gw = await provider.gateway(exchange, account, purpose, stage);
-      return new Proxy(gw, {
-        get(target, prop) {
-          if (prop === 'myTrades' && historyDown.has(`${exchange}/${account}`)) return () => Promise.reject(new Error('simulated: trade history unavailable'));
-          const v: unknown = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? v.bind(target) : v;
-        },
-      }) as ExchangeGateway;
-    },
-  };
-}
+const withHistoryOutages = (provider: GatewayProvider) =>
+  overrideGateways(provider, (method, at) =>
+    method === 'myTrades' && historyDown.has(at.key) ? ((() => Promise.reject(new Error('simulated: trade history unavailable'))) as never) : undefined,
+  );
 
 beforeAll(async () => {
   h = await ExchangeHarness.start(23);

@@ -18,6 +18,7 @@ import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
 import { clientFor } from './helpers/simulator';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { overrideGateways } from './helpers/gateway-override';
 
 let h: ExchangeHarness;
 let t: TemporalHarness;
@@ -32,29 +33,21 @@ const ACCOUNTS = Array.from({ length: 8 }, (_, i) => `rc${i + 1}`);
 
 /** The real gateways, with the faults above switchable per account. */
 function faulty(provider: GatewayProvider): GatewayProvider {
-  return {
-    async gateway(exchange, account, purpose, stage) {
-      const gw = await provider.gateway(exchange, account, purpose, stage);
-      const key = `${exchange}/${account}`;
-      return new Proxy(gw, {
-        get(target, prop) {
-          if (prop === 'ordersOnSymbols' && failOrderReads.has(key)) {
-            return () => Promise.reject(new GatewayError('retryable', exchange, 'ExchangeNotAvailable', `${exchange} 503 Service Unavailable`));
-          }
-          if (prop === 'placeOrder' && loseNextPlacement.has(key)) {
-            return async (...args: Parameters<ExchangeGateway['placeOrder']>) => {
-              loseNextPlacement.delete(key);
-              await target.placeOrder(...args);
-              // What the workflow sees once every retry has run out without an answer.
-              throw ApplicationFailure.nonRetryable(`${exchange}: no answer for ${args[1]} after every retry`, 'OutcomeUnknown');
-            };
-          }
-          const v: unknown = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? v.bind(target) : v;
-        },
-      }) as ExchangeGateway;
-    },
-  };
+  return overrideGateways(provider, (method, { exchange, key, target }) => {
+    if (method === 'ordersOnSymbols' && failOrderReads.has(key)) {
+      return (() => Promise.reject(new GatewayError('retryable', exchange, 'ExchangeNotAvailable', `${exchange} 503 Service Unavailable`))) as never;
+    }
+    if (method === 'placeOrder' && loseNextPlacement.has(key)) {
+      const lost: ExchangeGateway['placeOrder'] = async (...args) => {
+        loseNextPlacement.delete(key);
+        await target.placeOrder(...args);
+        // What the workflow sees once every retry has run out without an answer.
+        throw ApplicationFailure.nonRetryable(`${exchange}: no answer for ${args[1]} after every retry`, 'OutcomeUnknown');
+      };
+      return lost as never;
+    }
+    return undefined;
+  });
 }
 
 beforeAll(async () => {

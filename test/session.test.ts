@@ -7,6 +7,7 @@ import { startSession } from '../workers/sessions';
 import { pauseUpdate, resumeUpdate, statusQuery, stopSignal, stopUpdate, type SessionInput, type SessionStatus } from '../contracts/session';
 import { historyText, scheduledActivityInputs } from './helpers/history';
 import { ExchangeHarness, VENUE_IDS } from './helpers/exchange';
+import { overrideGateways } from './helpers/gateway-override';
 import { temporalHarness, type TemporalHarness } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
@@ -37,29 +38,20 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** The real gateways, with accountState able to hold a snapshot (holdNextSnapshot). */
 function holdingSnapshots(provider: GatewayProvider): GatewayProvider {
-  return {
-    async gateway(exchange, account, purpose, stage) {
-      const gw = await provider.gateway(exchange, account, purpose, stage);
-      return new Proxy(gw, {
-        get(target, prop) {
-          if (prop === 'accountState') {
-            return async (symbols: string[]) => {
-              const state = await target.accountState(symbols);
-              const hold = holds.get(`${exchange}/${account}`);
-              if (hold) {
-                holds.delete(`${exchange}/${account}`);
-                hold.caught(state);
-                await hold.released;
-              }
-              return state;
-            };
-          }
-          const v: unknown = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? v.bind(target) : v;
-        },
-      }) as ExchangeGateway;
-    },
-  };
+  return overrideGateways(provider, (method, { key, target }) => {
+    if (method !== 'accountState') return undefined;
+    const held: ExchangeGateway['accountState'] = async (symbols) => {
+      const state = await target.accountState(symbols);
+      const hold = holds.get(key);
+      if (hold) {
+        holds.delete(key);
+        hold.caught(state);
+        await hold.released;
+      }
+      return state;
+    };
+    return held as never;
+  });
 }
 
 beforeAll(async () => {
