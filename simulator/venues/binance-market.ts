@@ -1,7 +1,7 @@
 import type { PublicTrade } from '../exchange-core';
 import { fmt } from '../numbers';
 import type { RegisteredKey, SymbolSpec } from '../types';
-import { num, symbolIndex, TIMEFRAME_MS, type Need, type VenueContext, type VenueRequest, type VenueResponse } from './common';
+import { type Need, num, symbolIndex, tickerView, TIMEFRAME_MS, type VenueContext, type VenueRequest, type VenueResponse } from './common';
 
 /**
  * Binance's wire vocabulary (a call, a route, its answers), shared with binance.ts, and the public
@@ -59,12 +59,7 @@ export function page<T extends { id: number; time: number }>(rows: T[], params: 
 }
 
 function ticker(ctx: VenueContext, spec: SymbolSpec) {
-  const m = ctx.market;
-  const last = m.price(spec.symbol);
-  const s = m.stats24h(spec.symbol);
-  const book = m.book(spec.symbol, 1);
-  const [bid, bidQty] = book.bids[0] ?? [last, 0];
-  const [ask, askQty] = book.asks[0] ?? [last, 0];
+  const { last, stats: s, bid, bidQty, ask, askQty } = tickerView(ctx, spec.symbol);
   return {
     symbol: marketId(spec.symbol),
     priceChange: d8(last - s.open),

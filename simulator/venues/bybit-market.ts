@@ -1,6 +1,6 @@
 import { plain } from '../numbers';
 import type { RegisteredKey, SymbolSpec } from '../types';
-import { num, priceText, qtyText, symbolIndex, type Need, type VenueContext, type VenueRequest, type VenueResponse } from './common';
+import { type Need, num, priceText, qtyText, symbolIndex, tickerView, type VenueContext, type VenueRequest, type VenueResponse } from './common';
 
 /**
  * Bybit v5 public market data (no key), and the request/answer helpers the signed routes in
@@ -64,11 +64,7 @@ export function limitOf(call: Call, fallback: number, max: number): number | und
 }
 
 function ticker(ctx: VenueContext, spec: SymbolSpec) {
-  const last = ctx.market.price(spec.symbol);
-  const s = ctx.market.stats24h(spec.symbol);
-  const book = ctx.market.book(spec.symbol, 1);
-  const [bid, bidSz] = book.bids[0] ?? [last, 0];
-  const [ask, askSz] = book.asks[0] ?? [last, 0];
+  const { last, stats: s, bid, bidQty: bidSz, ask, askQty: askSz } = tickerView(ctx, spec.symbol);
   return {
     symbol: marketId(spec.symbol),
     bid1Price: priceText(spec, bid),

@@ -115,3 +115,12 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }
+
+/** What every venue's ticker is built from: the last price, the 24 h stats and the top of the book. */
+export function tickerView(ctx: VenueContext, symbol: string) {
+  const last = ctx.market.price(symbol);
+  const book = ctx.market.book(symbol, 1);
+  const [bid, bidQty] = book.bids[0] ?? [last, 0];
+  const [ask, askQty] = book.asks[0] ?? [last, 0];
+  return { last, stats: ctx.market.stats24h(symbol), bid, bidQty, ask, askQty };
+}

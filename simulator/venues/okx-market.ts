@@ -1,7 +1,7 @@
 import { plain } from '../numbers';
 import type { PublicTrade } from '../exchange-core';
 import type { RegisteredKey, SymbolSpec } from '../types';
-import { num, priceText, qtyText, symbolIndex, type Need, type VenueContext, type VenueRequest, type VenueResponse } from './common';
+import { type Need, num, priceText, qtyText, symbolIndex, tickerView, type VenueContext, type VenueRequest, type VenueResponse } from './common';
 
 /** OKX v5 public market data (no key), and the reply envelope every okx route answers in. */
 
@@ -87,11 +87,7 @@ function instruments({ req, ctx }: Call): VenueResponse {
 }
 
 function ticker(ctx: VenueContext, spec: SymbolSpec) {
-  const last = ctx.market.price(spec.symbol);
-  const s = ctx.market.stats24h(spec.symbol);
-  const book = ctx.market.book(spec.symbol, 1);
-  const [bid, bidSz] = book.bids[0] ?? [last, 0];
-  const [ask, askSz] = book.asks[0] ?? [last, 0];
+  const { last, stats: s, bid, bidQty: bidSz, ask, askQty: askSz } = tickerView(ctx, spec.symbol);
   const print = ctx.core.publicTrades('okx', spec.symbol).at(-1);
   return {
     instType: 'SPOT',
